@@ -1,0 +1,373 @@
+package simagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/snmpchaos/snmpchaos/simagent/mib"
+)
+
+// Config describes a fleet. Only Store is required.
+type Config struct {
+	// Agents is the number of agents (default 1).
+	Agents int
+	// Listen is the first agent's address (default 127.16.0.1:1161); the
+	// others take the next IPv4 addresses on the same port, or with ByPort
+	// the next ports on the same address. Port 0 picks a free port.
+	Listen netip.AddrPort
+	// ByPort puts agents on consecutive ports of one address, one socket
+	// each, for platforms without 127/8.
+	ByPort bool
+	// Store is the data every agent serves.
+	Store *mib.Store
+	// Community is the v1/v2c community (default "public").
+	Community string
+	// Seed drives every random decision of the fleet.
+	Seed uint64
+	// MaxMsgSize is the agents' maximum message size (default 65507).
+	MaxMsgSize int
+	// Sockets is the number of shared sockets in shared-port mode
+	// (default GOMAXPROCS, at most 16).
+	Sockets int
+	// Faults applies to every agent from the start.
+	Faults Faults
+	// Labels attaches labels to ranges of agents, for label selectors.
+	Labels []LabelRange
+	// Clock is the agents' time source (default time.Now): uptime, counters
+	// and fault windows. Delayed replies always wait in real time.
+	Clock func() time.Time
+	// Logger receives lifecycle messages (default: discard).
+	Logger *slog.Logger
+}
+
+// LabelRange gives labels to agents From..To inclusive.
+type LabelRange struct {
+	From   int               `json:"from"`
+	To     int               `json:"to"`
+	Labels map[string]string `json:"labels"`
+}
+
+// Fleet is a running set of simulated agents.
+type Fleet struct {
+	cfg     Config
+	agents  []*agent
+	socks   []*socket
+	shared  bool
+	base    netip.Addr // shared mode: address of agent 0
+	port    uint16
+	delayq  *delayQueue
+	fleetC  counters // fleet-wide counters not tied to an agent
+	wg      sync.WaitGroup
+	closing atomic.Bool
+	faultMu sync.Mutex // serialises SetFaults
+	gen     uint64
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// agent is one simulated agent: an address, a start time and faults.
+type agent struct {
+	index  int
+	addr   netip.AddrPort
+	seed   uint64
+	start  atomic.Int64 // unix nanoseconds
+	faults atomic.Pointer[faultState]
+	c      counters
+	sock   *socket // ByPort: the agent's own socket
+	labels map[string]string
+}
+
+// ErrClosed is returned by methods of a closed fleet.
+var ErrClosed = errors.New("simagent: fleet closed")
+
+func (c *Config) defaults() error {
+	if c.Store == nil {
+		return errors.New("simagent: Config.Store is required")
+	}
+	if c.Agents == 0 {
+		c.Agents = 1
+	}
+	if c.Agents < 0 || c.Agents > 1<<20 {
+		return fmt.Errorf("simagent: %d agents not in [1, %d]", c.Agents, 1<<20)
+	}
+	if !c.Listen.IsValid() {
+		c.Listen = netip.MustParseAddrPort("127.16.0.1:1161")
+	}
+	if c.Community == "" {
+		c.Community = "public"
+	}
+	if c.MaxMsgSize == 0 {
+		c.MaxMsgSize = maxUDPPayload
+	}
+	if c.MaxMsgSize < 484 || c.MaxMsgSize > maxUDPPayload {
+		return fmt.Errorf("simagent: MaxMsgSize %d not in [484, %d]", c.MaxMsgSize, maxUDPPayload)
+	}
+	if c.Sockets == 0 {
+		c.Sockets = min(runtime.GOMAXPROCS(0), 16)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	for i, l := range c.Labels {
+		if l.From < 0 || l.To >= c.Agents || l.From > l.To {
+			return fmt.Errorf("simagent: Labels[%d]: range %d-%d outside fleet of %d agents", i, l.From, l.To, c.Agents)
+		}
+	}
+	if c.ByPort {
+		if int(c.Listen.Port())+c.Agents-1 > 65535 {
+			return fmt.Errorf("simagent: %d agents from port %d run past 65535", c.Agents, c.Listen.Port())
+		}
+		if c.Listen.Port() == 0 && c.Agents > 1 {
+			return errors.New("simagent: ByPort needs a fixed first port, not 0")
+		}
+	} else if c.Agents > 1 {
+		a := c.Listen.Addr()
+		if !a.Is4() {
+			return fmt.Errorf("simagent: %d agents on consecutive addresses need an IPv4 first address, got %s (use ByPort)", c.Agents, a)
+		}
+		last := addAddr(a, c.Agents-1)
+		if !last.IsValid() || (a.IsLoopback() && !last.IsLoopback()) || last == netip.AddrFrom4([4]byte{127, 255, 255, 255}) {
+			return fmt.Errorf("simagent: %d agents from %s run out of the range (last would be %s)", c.Agents, a, last)
+		}
+	}
+	return nil
+}
+
+// addAddr returns a+n for IPv4 a, or the zero Addr on overflow.
+func addAddr(a netip.Addr, n int) netip.Addr {
+	b := a.As4()
+	v := uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+	v += uint64(n)
+	if v > 0xffffffff {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// Start binds the fleet's sockets and starts serving. When it returns
+// without error every agent answers. ctx bounds only the start itself.
+func Start(ctx context.Context, cfg Config) (*Fleet, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	p, err := compile(&cfg.Faults)
+	if err != nil {
+		return nil, fmt.Errorf("simagent: initial faults: %w", err)
+	}
+	f := &Fleet{cfg: cfg}
+	now := cfg.Clock()
+	f.agents = make([]*agent, cfg.Agents)
+	for i := range f.agents {
+		a := &agent{index: i, seed: cfg.Seed ^ (uint64(i)+1)*0xbf58476d1ce4e5b9}
+		a.start.Store(now.UnixNano())
+		a.faults.Store(newFaultState(p, now, cfg.Seed, i, 0))
+		f.agents[i] = a
+	}
+	for _, l := range cfg.Labels {
+		for i := l.From; i <= l.To; i++ {
+			a := f.agents[i]
+			if a.labels == nil {
+				a.labels = map[string]string{}
+			}
+			for k, v := range l.Labels {
+				a.labels[k] = v
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.delayq = newDelayQueue(f.sendPending)
+	if err := f.bind(); err != nil {
+		f.shutdown()
+		return nil, err
+	}
+	for _, s := range f.socks {
+		f.wg.Go(func() { f.serve(s) })
+	}
+	cfg.Logger.Info("simagent fleet ready", "agents", cfg.Agents, "first", f.agents[0].addr, "last", f.agents[len(f.agents)-1].addr, "data", cfg.Store.Name(), "oids", cfg.Store.Len(), "sockets", len(f.socks))
+	return f, nil
+}
+
+// bind opens the sockets: a few shared ones for every agent, or one per
+// agent with ByPort (or a single agent).
+func (f *Fleet) bind() error {
+	c := &f.cfg
+	if c.Agents == 1 || c.ByPort {
+		for i, a := range f.agents {
+			want := netip.AddrPortFrom(c.Listen.Addr(), c.Listen.Port()+uint16(i))
+			s, err := listenDirect(want)
+			if err != nil {
+				return err
+			}
+			f.socks = append(f.socks, s)
+			a.sock = s
+			s.agent = a
+			a.addr = s.local
+		}
+		return nil
+	}
+	f.shared = true
+	f.base = c.Listen.Addr()
+	port := c.Listen.Port()
+	for range c.Sockets {
+		s, err := listenShared(port)
+		if err != nil {
+			return fmt.Errorf("simagent: shared socket on port %d: %w", port, err)
+		}
+		port = s.local.Port()
+		f.socks = append(f.socks, s)
+	}
+	f.port = port
+	for i, a := range f.agents {
+		a.addr = netip.AddrPortFrom(addAddr(f.base, i), port)
+	}
+	return nil
+}
+
+// Close stops every agent and releases every socket and goroutine. It is
+// safe to call more than once.
+func (f *Fleet) Close() error {
+	f.closeMu.Lock()
+	defer f.closeMu.Unlock()
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	return f.shutdown()
+}
+
+func (f *Fleet) shutdown() error {
+	f.closing.Store(true)
+	var errs []error
+	for _, s := range f.socks {
+		if err := s.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	f.wg.Wait()
+	for _, p := range f.delayq.close() {
+		p.agent.c.drop(DropClosed)
+	}
+	return errors.Join(errs...)
+}
+
+// Len is the number of agents.
+func (f *Fleet) Len() int { return len(f.agents) }
+
+// Addr is agent i's address.
+func (f *Fleet) Addr(i int) netip.AddrPort { return f.agents[i].addr }
+
+// Addrs lists every agent's address in index order.
+func (f *Fleet) Addrs() []netip.AddrPort {
+	out := make([]netip.AddrPort, len(f.agents))
+	for i, a := range f.agents {
+		out[i] = a.addr
+	}
+	return out
+}
+
+// Store is the data the agents serve.
+func (f *Fleet) Store() *mib.Store { return f.cfg.Store }
+
+// Community is the agents' community string.
+func (f *Fleet) Community() string { return f.cfg.Community }
+
+// Seed is the fleet's seed.
+func (f *Fleet) Seed() uint64 { return f.cfg.Seed }
+
+// Sockets is the number of sockets the fleet holds.
+func (f *Fleet) Sockets() int { return len(f.socks) }
+
+// Labels returns agent i's labels.
+func (f *Fleet) Labels(i int) map[string]string { return f.agents[i].labels }
+
+// Age is how long agent i has been up at the fleet clock's now (negative
+// while a restart's downtime lasts).
+func (f *Fleet) Age(i int) time.Duration {
+	return f.cfg.Clock().Sub(time.Unix(0, f.agents[i].start.Load()))
+}
+
+// Snapshot is agent i's data as it would answer now.
+func (f *Fleet) Snapshot(i int) []mib.Entry {
+	a := f.agents[i]
+	return f.cfg.Store.Snapshot(f.Age(i), a.seed)
+}
+
+// Faults returns the faults in force on agent i.
+func (f *Fleet) Faults(i int) Faults { return f.agents[i].faults.Load().plan.spec }
+
+// Select returns the indexes a selector picks.
+func (f *Fleet) Select(sel Selector) ([]int, error) {
+	return sel.resolve(len(f.agents), f.cfg.Seed, f.Labels)
+}
+
+// SetFaults replaces the faults of the agents sel picks and returns how many
+// it changed. A Restart in faults restarts those agents now.
+func (f *Fleet) SetFaults(sel Selector, faults Faults) (int, error) {
+	if f.closing.Load() {
+		return 0, ErrClosed
+	}
+	p, err := compile(&faults)
+	if err != nil {
+		return 0, err
+	}
+	idx, err := f.Select(sel)
+	if err != nil {
+		return 0, err
+	}
+	f.faultMu.Lock()
+	defer f.faultMu.Unlock()
+	f.gen++
+	now := f.cfg.Clock()
+	for _, i := range idx {
+		a := f.agents[i]
+		a.faults.Store(newFaultState(p, now, f.cfg.Seed, i, f.gen))
+		if r := faults.Restart; r != nil {
+			a.start.Store(now.Add(r.Downtime.D()).UnixNano())
+		}
+	}
+	return len(idx), nil
+}
+
+// AgentStats returns agent i's counters.
+func (f *Fleet) AgentStats(i int) Stats { return f.agents[i].c.snapshot() }
+
+// Stats sums the counters of every agent and the fleet's own.
+func (f *Fleet) Stats() Stats {
+	s := f.fleetC.snapshot()
+	for _, a := range f.agents {
+		s.add(a.c.snapshot())
+	}
+	return s
+}
+
+// Pending is the number of delayed replies waiting to be sent.
+func (f *Fleet) Pending() int { return f.delayq.len() }
+
+// agentFor finds the agent a packet to dst on socket s is for.
+func (f *Fleet) agentFor(s *socket, dst netip.Addr) *agent {
+	if !f.shared {
+		return s.agent
+	}
+	if !dst.Is4() {
+		return nil
+	}
+	b, base := dst.As4(), f.base.As4()
+	d := int64(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])) -
+		int64(uint32(base[0])<<24|uint32(base[1])<<16|uint32(base[2])<<8|uint32(base[3]))
+	if d < 0 || d >= int64(len(f.agents)) {
+		return nil
+	}
+	return f.agents[d]
+}

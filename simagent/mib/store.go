@@ -1,0 +1,151 @@
+// Package mib holds the data simulated agents serve: an immutable, sorted
+// store of OIDs and values shared by every agent that serves the same data,
+// the parsers that build one from recordings (snmpsim .snmprec, net-snmp
+// snmpwalk output) and the synthetic profiles (if-mib:N).
+package mib
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Store is an immutable sorted table of OIDs and values. It is safe for
+// concurrent use and meant to be shared by all agents serving the same data.
+type Store struct {
+	name    string
+	oids    []OID
+	values  []Value
+	dynamic int
+}
+
+// Entry is one OID with its value.
+type Entry struct {
+	OID   OID
+	Value Value
+}
+
+// Name describes where the data came from (a file name or profile).
+func (s *Store) Name() string { return s.name }
+
+// Len is the number of OIDs.
+func (s *Store) Len() int { return len(s.oids) }
+
+// Dynamic is the number of values that move with time.
+func (s *Store) Dynamic() int { return s.dynamic }
+
+// At returns the i-th OID and its value in order.
+func (s *Store) At(i int) (OID, *Value) { return s.oids[i], &s.values[i] }
+
+// Get finds oid exactly; it returns its index or -1.
+func (s *Store) Get(oid []uint32) int {
+	i := s.search(oid)
+	if i < len(s.oids) && Compare(s.oids[i], oid) == 0 {
+		return i
+	}
+	return -1
+}
+
+// Next returns the index of the first OID strictly after oid, or Len()
+// when there is none.
+func (s *Store) Next(oid []uint32) int {
+	i := s.search(oid)
+	if i < len(s.oids) && Compare(s.oids[i], oid) == 0 {
+		i++
+	}
+	return i
+}
+
+// search is the index of the first OID >= oid.
+func (s *Store) search(oid []uint32) int {
+	lo, hi := 0, len(s.oids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if Compare(s.oids[m], oid) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// AppendValue appends the content octets of entry i as an agent with
+// agentSeed sees it at age.
+func (s *Store) AppendValue(b []byte, i int, age time.Duration, agentSeed uint64) []byte {
+	v := &s.values[i]
+	if v.Dyn == nil {
+		return append(b, v.Content...)
+	}
+	return v.AppendContent(b, age, agentSeed^(uint64(i)+1)*0x9e3779b97f4a7c15)
+}
+
+// Snapshot returns every entry with dynamic values resolved as an agent
+// with agentSeed sees them at age.
+func (s *Store) Snapshot(age time.Duration, agentSeed uint64) []Entry {
+	out := make([]Entry, len(s.oids))
+	for i := range s.oids {
+		v := s.values[i]
+		if v.Dyn != nil {
+			v = Value{Tag: v.Tag, Content: s.AppendValue(nil, i, age, agentSeed)}
+		}
+		out[i] = Entry{OID: s.oids[i], Value: v}
+	}
+	return out
+}
+
+// Builder collects entries for a Store. The zero value is ready to use.
+type Builder struct {
+	name    string
+	entries []Entry
+	where   []string
+}
+
+// NewBuilder starts a store with the given name.
+func NewBuilder(name string) *Builder { return &Builder{name: name} }
+
+// Add adds oid=value; where names its source (e.g. "file.snmprec:12") for
+// error messages and may be empty.
+func (b *Builder) Add(oid OID, v Value, where string) {
+	b.entries = append(b.entries, Entry{OID: oid, Value: v})
+	b.where = append(b.where, where)
+}
+
+// Len is the number of entries added so far.
+func (b *Builder) Len() int { return len(b.entries) }
+
+// Build sorts the entries and returns the store. Duplicate OIDs are an
+// error naming both places.
+func (b *Builder) Build() (*Store, error) {
+	idx := make([]int, len(b.entries))
+	for i := range idx {
+		idx[i] = i
+	}
+	sorted := slices.IsSortedFunc(b.entries, func(x, y Entry) int { return Compare(x.OID, y.OID) })
+	if !sorted {
+		sort.SliceStable(idx, func(i, j int) bool {
+			return Compare(b.entries[idx[i]].OID, b.entries[idx[j]].OID) < 0
+		})
+	}
+	s := &Store{name: b.name, oids: make([]OID, len(idx)), values: make([]Value, len(idx))}
+	for k, i := range idx {
+		if k > 0 && Compare(s.oids[k-1], b.entries[i].OID) == 0 {
+			prev := idx[k-1]
+			return nil, fmt.Errorf("%s: duplicate OID %s (first at %s)", orName(b.where[i], b.name), b.entries[i].OID, orName(b.where[prev], b.name))
+		}
+		s.oids[k] = b.entries[i].OID
+		s.values[k] = b.entries[i].Value
+		if s.values[k].Dyn != nil {
+			s.dynamic++
+		}
+	}
+	return s, nil
+}
+
+func orName(where, name string) string {
+	if where != "" {
+		return where
+	}
+	return name
+}

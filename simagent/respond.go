@@ -1,0 +1,260 @@
+package simagent
+
+import (
+	"time"
+
+	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/simagent/mib"
+)
+
+// SNMP error-status values used by the agent.
+const (
+	errTooBig      = 1
+	errNoSuchName  = 2
+	errBadValue    = 3
+	errGenErr      = 5
+	errNotWritable = 17
+)
+
+// responder builds one response into reusable buffers. It belongs to one
+// reader goroutine.
+type responder struct {
+	vbl   []byte
+	out   []byte
+	val   []byte
+	last  [][]uint32 // GetBulk: last OID per repeater
+	ended []bool     // GetBulk: repeater reached endOfMibView
+}
+
+// lookupCtx is what a lookup needs to know about the agent and its faults.
+type lookupCtx struct {
+	store *mib.Store
+	plan  *plan
+	v1    bool
+	age   time.Duration
+	seed  uint64
+}
+
+// result of looking up one varbind.
+type lookup struct {
+	idx  int      // store index, or -1
+	name []uint32 // varbind name to answer
+	exc  byte     // 0, or ber.TagNoSuchObject/NoSuchInstance/EndOfMibView
+}
+
+func (c *lookupCtx) get(oid []uint32) lookup {
+	i := c.store.Get(oid)
+	if i >= 0 && c.v1 {
+		if _, v := c.store.At(i); v.Tag == ber.TagCounter64 {
+			i = -1
+		}
+	}
+	if i >= 0 {
+		return lookup{idx: i, name: oid}
+	}
+	// noSuchInstance when the object (the OID less its last arc) has other
+	// instances; noSuchObject otherwise.
+	exc := byte(ber.TagNoSuchObject)
+	if len(oid) > 1 {
+		parent := oid[:len(oid)-1]
+		if j := c.store.Next(parent); j < c.store.Len() {
+			if o, _ := c.store.At(j); o.HasPrefix(parent) {
+				exc = ber.TagNoSuchInstance
+			}
+		}
+	}
+	return lookup{idx: -1, name: oid, exc: exc}
+}
+
+func (c *lookupCtx) next(oid []uint32) lookup {
+	i := c.store.Next(oid)
+	if c.v1 {
+		for i < c.store.Len() {
+			if _, v := c.store.At(i); v.Tag != ber.TagCounter64 {
+				break
+			}
+			i++
+		}
+	}
+	if i >= c.store.Len() {
+		return lookup{idx: -1, name: oid, exc: ber.TagEndOfMibView}
+	}
+	o, _ := c.store.At(i)
+	if p := c.plan; p.eomAfter != nil && mib.Compare(o, p.eomAfter) > 0 {
+		return lookup{idx: -1, name: oid, exc: ber.TagEndOfMibView}
+	}
+	if p := c.plan; p.loopAfter != nil && mib.Compare(o, p.loopAfter) > 0 {
+		j := c.store.Next(p.loopRewind[:len(p.loopRewind):len(p.loopRewind)])
+		if k := c.store.Get(p.loopRewind); k >= 0 {
+			j = k
+		}
+		if j < c.store.Len() {
+			o, _ = c.store.At(j)
+			return lookup{idx: j, name: o}
+		}
+	}
+	return lookup{idx: i, name: o}
+}
+
+// appendLookup appends the varbind for l, or reports that it does not fit
+// in room bytes.
+func (r *responder) appendLookup(c *lookupCtx, l lookup, room int) bool {
+	oidLen := ber.OIDSize(l.name)
+	if l.idx < 0 {
+		if varbindSize(oidLen, 0) > room {
+			return false
+		}
+		r.vbl = appendVarbind(r.vbl, l.name, oidLen, l.exc, nil)
+		return true
+	}
+	_, v := c.store.At(l.idx)
+	r.val = c.store.AppendValue(r.val[:0], l.idx, c.age, c.seed)
+	if varbindSize(oidLen, len(r.val)) > room {
+		return false
+	}
+	r.vbl = appendVarbind(r.vbl, l.name, oidLen, v.Tag, r.val)
+	return true
+}
+
+// respond builds the response to req into r.out. maxSize is the agent's
+// maximum message size. It reports whether the response was cut short.
+func (r *responder) respond(c *lookupCtx, req *request, d *decision, maxSize int, bulkCap int) (out []byte, truncated bool) {
+	h := header{version: req.version, community: req.community, reqID: req.reqID}
+	r.vbl = r.vbl[:0]
+	if d.errStatus != 0 {
+		return r.errorResponse(&h, req, d.errStatus, c.v1), false
+	}
+	switch req.pdu {
+	case ber.PDUSet:
+		st := errNotWritable
+		if c.v1 {
+			st = errNoSuchName
+		}
+		h.errStatus, h.errIndex = st, 1
+		return r.echo(&h, req), false
+	case ber.PDUGet, ber.PDUGetNext:
+		for i, oid := range req.oids {
+			var l lookup
+			if req.pdu == ber.PDUGet {
+				l = c.get(oid)
+			} else {
+				l = c.next(oid)
+			}
+			if l.exc != 0 && c.v1 {
+				h.errStatus, h.errIndex = errNoSuchName, i+1
+				return r.echo(&h, req), false
+			}
+			r.appendLookup(c, l, maxUDPPayload)
+		}
+		if h.size(len(r.vbl)) > maxSize {
+			return r.tooBig(&h, req, c.v1), true
+		}
+	case ber.PDUGetBulk:
+		return r.bulk(c, &h, req, maxSize, bulkCap)
+	}
+	r.out = h.appendMessage(r.out[:0], r.vbl)
+	return r.out, false
+}
+
+// bulk answers GetBulk per RFC 3416 4.2.3, fitting the response into
+// maxSize (and at most bulkCap varbinds when bulkCap > 0).
+func (r *responder) bulk(c *lookupCtx, h *header, req *request, maxSize, bulkCap int) ([]byte, bool) {
+	n := len(req.oids)
+	nonRep := min(max(int(req.f1), 0), n)
+	maxRep := max(int(req.f2), 0)
+	room := func() int { return maxSize - h.size(len(r.vbl)) }
+	count := 0
+	full := func() bool { return bulkCap > 0 && count >= bulkCap }
+	truncated := false
+	for i := 0; i < nonRep && !truncated; i++ {
+		if full() || !r.appendLookup(c, c.next(req.oids[i]), room()) {
+			truncated = true
+			break
+		}
+		count++
+	}
+	r.last = append(r.last[:0], req.oids[nonRep:]...)
+	r.ended = r.ended[:0]
+	for range r.last {
+		r.ended = append(r.ended, false)
+	}
+rep:
+	for rep := 0; rep < maxRep && nonRep < n && !truncated; rep++ {
+		allEnd := true
+		for j := range r.last {
+			l := lookup{idx: -1, name: r.last[j], exc: ber.TagEndOfMibView}
+			if !r.ended[j] {
+				l = c.next(r.last[j])
+			}
+			if full() || !r.appendLookup(c, l, room()) {
+				truncated = true
+				break rep
+			}
+			count++
+			if l.exc == 0 {
+				r.last[j] = l.name
+				allEnd = false
+			} else {
+				r.ended[j] = true // endOfMibView from here on
+			}
+		}
+		if allEnd {
+			break
+		}
+	}
+	if count == 0 && truncated {
+		return r.tooBig(h, req, false), true
+	}
+	r.out = h.appendMessage(r.out[:0], r.vbl)
+	return r.out, truncated
+}
+
+// tooBig answers tooBig: v2c with an empty varbind list (RFC 3416 4.2.1),
+// v1 with the request's varbinds (RFC 1157 4.1.2).
+func (r *responder) tooBig(h *header, req *request, v1 bool) []byte {
+	h.errStatus, h.errIndex = errTooBig, 0
+	r.vbl = r.vbl[:0]
+	if v1 {
+		return r.echo(h, req)
+	}
+	r.out = h.appendMessage(r.out[:0], nil)
+	return r.out
+}
+
+func (r *responder) errorResponse(h *header, req *request, status int, v1 bool) []byte {
+	if status == errTooBig {
+		return r.tooBig(h, req, v1)
+	}
+	if v1 {
+		status = v1Status(status)
+	}
+	h.errStatus, h.errIndex = status, 1
+	if len(req.oids) == 0 {
+		h.errIndex = 0
+	}
+	return r.echo(h, req)
+}
+
+// echo answers with the request's varbinds as received.
+func (r *responder) echo(h *header, req *request) []byte {
+	r.vbl = r.vbl[:0]
+	for _, vb := range req.rawVBs {
+		r.vbl = append(r.vbl, vb...)
+	}
+	r.out = h.appendMessage(r.out[:0], r.vbl)
+	return r.out
+}
+
+// v1Status maps v2 error-status values to v1 ones (RFC 3584 4.4).
+func v1Status(s int) int {
+	switch s {
+	case 0, 1, 2, 3, 4, 5:
+		return s
+	case 6, 17, 11, 18, 16: // noAccess, notWritable, noCreation, inconsistentName, authorizationError
+		return errNoSuchName
+	case 7, 8, 9, 10, 12: // wrongType, wrongLength, wrongEncoding, wrongValue, inconsistentValue
+		return errBadValue
+	default: // resourceUnavailable, commitFailed, undoFailed
+		return errGenErr
+	}
+}
