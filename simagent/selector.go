@@ -155,3 +155,10 @@ func permutation(n int, seed uint64) []int {
 	r := rand.New(rand.NewPCG(seed, 0x5e1ec7))
 	return r.Perm(n)
 }
+
+// Check reports whether the selector is valid for a fleet of n agents.
+// Label selectors are checked for form only.
+func (s Selector) Check(n int) error {
+	_, err := s.resolve(n, 0, func(int) map[string]string { return nil })
+	return err
+}

@@ -1,0 +1,225 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/snmpchaos/snmpchaos/simagent/mib"
+)
+
+// defaultsAndValidate fills defaults and returns the path and message of
+// the first problem, or "" when the scenario is valid.
+func (s *Scenario) defaultsAndValidate() (string, string) {
+	if s.Version != Version {
+		return "version", fmt.Sprintf("version %d not supported (want %d)", s.Version, Version)
+	}
+	if s.Name == "" {
+		return "name", "required"
+	}
+	if p, m := s.Fleet.defaults(); m != "" {
+		return p, m
+	}
+	po := &s.Poller
+	if po.Timeout == 0 {
+		po.Timeout = Duration(2 * time.Second)
+	}
+	if po.Retries == 0 {
+		po.Retries = 2
+	}
+	if po.MaxRepetitions == 0 {
+		po.MaxRepetitions = 10
+	}
+	switch {
+	case po.Timeout < 0:
+		return "poller.timeout", "must be positive"
+	case po.MinTimeout < 0 || po.MinTimeout > po.Timeout:
+		return "poller.minTimeout", "must be between 0 and poller.timeout"
+	case po.Retries < 0:
+		return "poller.retries", "must not be negative"
+	case po.MaxRepetitions < 1 || po.MaxRepetitions > 1000:
+		return "poller.maxRepetitions", "must be in [1, 1000]"
+	case po.Sockets < 0 || po.Sockets > 64:
+		return "poller.sockets", "must be in [0, 64]"
+	}
+	if p, m := s.Load.defaults(); m != "" {
+		return p, m
+	}
+	if len(s.Phases) == 0 {
+		return "phases", "at least one phase is required"
+	}
+	for i := range s.Phases {
+		ph := &s.Phases[i]
+		p := "phases[" + strconv.Itoa(i) + "]"
+		if ph.Name == "" {
+			ph.Name = "phase-" + strconv.Itoa(i+1)
+		}
+		if ph.Duration <= 0 {
+			return p + ".duration", "required, a positive duration like 10s"
+		}
+		for j, fs := range ph.Faults {
+			fp := p + ".faults[" + strconv.Itoa(j) + "]"
+			if err := fs.Selector.Check(s.Fleet.Agents); err != nil {
+				return fp + ".selector", err.Error()
+			}
+			if err := fs.Faults.Validate(); err != nil {
+				return fp + ".faults", err.Error()
+			}
+		}
+		if e := ph.Expect; e != nil {
+			if e.MinSuccess != nil && (*e.MinSuccess < 0 || *e.MinSuccess > 1) {
+				return p + ".expect.minSuccess", "must be in [0, 1]"
+			}
+			if e.MaxP99 < 0 {
+				return p + ".expect.maxP99", "must not be negative"
+			}
+		}
+	}
+	iv := &s.Invariants
+	if iv.MaxGoroutines == 0 {
+		iv.MaxGoroutines = s.Load.Concurrency + 64
+	}
+	if iv.MaxGoroutines < 0 || iv.FDSlack < 0 || iv.MaxSockets < 0 {
+		return "invariants", "bounds must not be negative"
+	}
+	if s.Short == nil {
+		s.Short = &Short{}
+	}
+	sh := s.Short
+	if sh.Agents == 0 {
+		sh.Agents = min(s.Fleet.Agents, 100)
+	}
+	if sh.DurationScale == 0 {
+		sh.DurationScale = 0.1
+	}
+	switch {
+	case sh.Agents < 1 || sh.Agents > s.Fleet.Agents:
+		return "short.agents", fmt.Sprintf("must be in [1, fleet.agents=%d]", s.Fleet.Agents)
+	case sh.DurationScale <= 0 || sh.DurationScale > 1:
+		return "short.durationScale", "must be in (0, 1]"
+	case sh.Concurrency < 0:
+		return "short.concurrency", "must not be negative"
+	}
+	for i, ph := range s.Phases {
+		for j, fs := range ph.Faults {
+			if err := fs.Selector.Check(sh.Agents); err != nil {
+				return "phases[" + strconv.Itoa(i) + "].faults[" + strconv.Itoa(j) + "].selector",
+					"does not fit the short profile (" + strconv.Itoa(sh.Agents) + " agents): " + err.Error() + "; use percent or set short.agents"
+			}
+		}
+	}
+	return "", ""
+}
+
+func (f *Fleet) defaults() (string, string) {
+	if f.Agents < 1 || f.Agents > 100000 {
+		return "fleet.agents", "required, in [1, 100000]"
+	}
+	if f.Listen == "" {
+		f.Listen = "127.16.0.1:0"
+	}
+	if _, err := netip.ParseAddrPort(f.Listen); err != nil {
+		return "fleet.listen", fmt.Sprintf("want IP:PORT, got %q", f.Listen)
+	}
+	switch {
+	case f.Profile != "" && f.Data != "":
+		return "fleet.data", "set profile or data, not both"
+	case f.Profile == "" && f.Data == "":
+		f.Profile = "if-mib:24"
+	}
+	if f.Community == "" {
+		f.Community = "public"
+	}
+	if f.MaxMsgSize != 0 && (f.MaxMsgSize < 484 || f.MaxMsgSize > 65507) {
+		return "fleet.maxMsgSize", "must be in [484, 65507]"
+	}
+	return "", ""
+}
+
+func (l *Load) defaults() (string, string) {
+	if l.Interval <= 0 {
+		return "load.interval", "required, a positive duration like 1s"
+	}
+	if l.Concurrency == 0 {
+		l.Concurrency = 64
+	}
+	if l.Concurrency < 1 || l.Concurrency > 100000 {
+		return "load.concurrency", "must be in [1, 100000]"
+	}
+	if l.Jitter < 0 || l.Jitter > 1 {
+		return "load.jitter", "must be in [0, 1]"
+	}
+	if len(l.Ops) == 0 {
+		return "load.ops", "at least one operation is required"
+	}
+	for i := range l.Ops {
+		op := &l.Ops[i]
+		p := "load.ops[" + strconv.Itoa(i) + "]"
+		if op.Weight == 0 {
+			op.Weight = 1
+		}
+		if op.Weight < 0 {
+			return p + ".weight", "must be positive"
+		}
+		switch op.Kind {
+		case OpGet:
+			if len(op.OIDs) == 0 {
+				return p + ".oids", "a get needs at least one OID"
+			}
+			if op.Root != "" {
+				return p + ".root", "a get takes oids, not root"
+			}
+			for j, o := range op.OIDs {
+				if _, err := mib.ParseOID(o); err != nil {
+					return p + ".oids[" + strconv.Itoa(j) + "]", err.Error()
+				}
+			}
+		case OpWalk, OpBulkWalk:
+			if op.Root == "" {
+				return p + ".root", "a walk needs a root OID"
+			}
+			if len(op.OIDs) != 0 {
+				return p + ".oids", "a walk takes root, not oids"
+			}
+			if _, err := mib.ParseOID(op.Root); err != nil {
+				return p + ".root", err.Error()
+			}
+		default:
+			return p + ".kind", fmt.Sprintf("unknown kind %q (want get, walk or bulkwalk)", op.Kind)
+		}
+	}
+	return "", ""
+}
+
+// Shortened returns a copy scaled down by the short profile.
+func (s *Scenario) Shortened() *Scenario {
+	c := *s
+	c.Fleet.Agents = s.Short.Agents
+	c.Fleet.Labels = nil
+	for _, l := range s.Fleet.Labels {
+		if l.From < c.Fleet.Agents {
+			l.To = min(l.To, c.Fleet.Agents-1)
+			c.Fleet.Labels = append(c.Fleet.Labels, l)
+		}
+	}
+	if s.Short.Concurrency > 0 {
+		c.Load.Concurrency = s.Short.Concurrency
+	}
+	c.Phases = make([]Phase, len(s.Phases))
+	for i, ph := range s.Phases {
+		ph.Duration = Duration(float64(ph.Duration) * s.Short.DurationScale)
+		ph.Duration = max(ph.Duration, Duration(time.Second))
+		c.Phases[i] = ph
+	}
+	return &c
+}
+
+// TotalDuration is the sum of the phases.
+func (s *Scenario) TotalDuration() time.Duration {
+	var d time.Duration
+	for _, ph := range s.Phases {
+		d += ph.Duration.D()
+	}
+	return d
+}
