@@ -87,15 +87,22 @@ type agent struct {
 // ErrClosed is returned by methods of a closed fleet.
 var ErrClosed = errors.New("simagent: fleet closed")
 
+// ErrConfig is wrapped by every error about a bad Config.
+var ErrConfig = errors.New("simagent: bad config")
+
+// Validate applies defaults to a copy of c and reports what is wrong with
+// it, without binding anything.
+func (c Config) Validate() error { return c.defaults() }
+
 func (c *Config) defaults() error {
 	if c.Store == nil {
-		return errors.New("simagent: Config.Store is required")
+		return fmt.Errorf("%w: Store is required", ErrConfig)
 	}
 	if c.Agents == 0 {
 		c.Agents = 1
 	}
 	if c.Agents < 0 || c.Agents > 1<<20 {
-		return fmt.Errorf("simagent: %d agents not in [1, %d]", c.Agents, 1<<20)
+		return fmt.Errorf("%w: %d agents not in [1, %d]", ErrConfig, c.Agents, 1<<20)
 	}
 	if !c.Listen.IsValid() {
 		c.Listen = netip.MustParseAddrPort("127.16.0.1:1161")
@@ -107,10 +114,13 @@ func (c *Config) defaults() error {
 		c.MaxMsgSize = maxUDPPayload
 	}
 	if c.MaxMsgSize < 484 || c.MaxMsgSize > maxUDPPayload {
-		return fmt.Errorf("simagent: MaxMsgSize %d not in [484, %d]", c.MaxMsgSize, maxUDPPayload)
+		return fmt.Errorf("%w: MaxMsgSize %d not in [484, %d]", ErrConfig, c.MaxMsgSize, maxUDPPayload)
 	}
 	if c.Sockets == 0 {
 		c.Sockets = min(runtime.GOMAXPROCS(0), 16)
+	}
+	if c.Sockets < 0 || c.Sockets > 64 {
+		return fmt.Errorf("%w: Sockets %d not in [1, 64]", ErrConfig, c.Sockets)
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
@@ -120,24 +130,24 @@ func (c *Config) defaults() error {
 	}
 	for i, l := range c.Labels {
 		if l.From < 0 || l.To >= c.Agents || l.From > l.To {
-			return fmt.Errorf("simagent: Labels[%d]: range %d-%d outside fleet of %d agents", i, l.From, l.To, c.Agents)
+			return fmt.Errorf("%w: Labels[%d]: range %d-%d outside fleet of %d agents", ErrConfig, i, l.From, l.To, c.Agents)
 		}
 	}
 	if c.ByPort {
 		if int(c.Listen.Port())+c.Agents-1 > 65535 {
-			return fmt.Errorf("simagent: %d agents from port %d run past 65535", c.Agents, c.Listen.Port())
+			return fmt.Errorf("%w: %d agents from port %d run past 65535", ErrConfig, c.Agents, c.Listen.Port())
 		}
 		if c.Listen.Port() == 0 && c.Agents > 1 {
-			return errors.New("simagent: ByPort needs a fixed first port, not 0")
+			return fmt.Errorf("%w: ByPort needs a fixed first port, not 0", ErrConfig)
 		}
 	} else if c.Agents > 1 {
 		a := c.Listen.Addr()
 		if !a.Is4() {
-			return fmt.Errorf("simagent: %d agents on consecutive addresses need an IPv4 first address, got %s (use ByPort)", c.Agents, a)
+			return fmt.Errorf("%w: %d agents on consecutive addresses need an IPv4 first address, got %s (use ByPort)", ErrConfig, c.Agents, a)
 		}
 		last := addAddr(a, c.Agents-1)
 		if !last.IsValid() || (a.IsLoopback() && !last.IsLoopback()) || last == netip.AddrFrom4([4]byte{127, 255, 255, 255}) {
-			return fmt.Errorf("simagent: %d agents from %s run out of the range (last would be %s)", c.Agents, a, last)
+			return fmt.Errorf("%w: %d agents from %s run out of the range (last would be %s)", ErrConfig, c.Agents, a, last)
 		}
 	}
 	return nil
@@ -170,6 +180,9 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	for i := range f.agents {
 		a := &agent{index: i, seed: cfg.Seed ^ (uint64(i)+1)*0xbf58476d1ce4e5b9}
 		a.start.Store(now.UnixNano())
+		if r := cfg.Faults.Restart; r != nil {
+			a.start.Store(now.Add(r.Downtime.D()).UnixNano())
+		}
 		a.faults.Store(newFaultState(p, now, cfg.Seed, i, 0))
 		f.agents[i] = a
 	}
@@ -219,21 +232,46 @@ func (f *Fleet) bind() error {
 	}
 	f.shared = true
 	f.base = c.Listen.Addr()
-	port := c.Listen.Port()
-	for range c.Sockets {
+	// A SO_REUSEPORT socket joins any group of this user already on its
+	// port, and two fleets would then share (and drop) each other's
+	// traffic. So the port is first bound by a plain socket: it must be
+	// free (and for port 0 the kernel picks a free one).
+	var err error
+	for try := 0; try < 10; try++ {
+		var port uint16
+		if port, err = freePort(c.Listen.Port()); err != nil {
+			return fmt.Errorf("simagent: port %d: %w", c.Listen.Port(), err)
+		}
+		if err = f.bindShared(port); err == nil || c.Listen.Port() != 0 {
+			break
+		}
+	}
+	return err
+}
+
+// bindShared opens the shared sockets on port, all or none.
+func (f *Fleet) bindShared(port uint16) error {
+	var socks []*socket
+	for range f.cfg.Sockets {
 		s, err := listenShared(port)
 		if err != nil {
+			for _, s := range socks {
+				_ = s.close()
+			}
 			return fmt.Errorf("simagent: shared socket on port %d: %w", port, err)
 		}
-		port = s.local.Port()
-		f.socks = append(f.socks, s)
+		socks = append(socks, s)
 	}
+	f.socks = append(f.socks, socks...)
 	f.port = port
 	for i, a := range f.agents {
 		a.addr = netip.AddrPortFrom(addAddr(f.base, i), port)
 	}
 	return nil
 }
+
+// Closed reports whether Close has been called.
+func (f *Fleet) Closed() bool { return f.closing.Load() }
 
 // Close stops every agent and releases every socket and goroutine. It is
 // safe to call more than once.

@@ -79,3 +79,14 @@ func (s *socket) write(b []byte, dst netip.AddrPort, from netip.Addr, oob []byte
 	_, _, err := s.conn.WriteMsgUDPAddrPort(b, pktinfoSrc(oob, from), dst)
 	return err
 }
+
+// freePort checks that no socket holds UDP port (0: lets the kernel pick
+// one) and returns it.
+func freePort(port uint16) (uint16, error) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero, Port: int(port)})
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return uint16(c.LocalAddr().(*net.UDPAddr).Port), nil
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/snmpchaos/snmpchaos/simagent"
+	"github.com/snmpchaos/snmpchaos/simagent/mib"
+)
+
+// options are the command line, parsed and checked.
+type options struct {
+	agents         int
+	listen         netip.AddrPort
+	byPort         bool
+	data           string
+	profile        string
+	community      string
+	seed           uint64
+	faults         simagent.Faults
+	faultsText     string
+	faultsSelector simagent.Selector
+	maxMsgSize     int
+	sockets        int
+	control        string
+	perAgent       bool
+	logLevel       slog.Level
+}
+
+// selectorGrammar documents simagent.ParseSelector for --help.
+const selectorGrammar = `Selector (--faults-selector, and ?selector= in the control API):
+  all              every agent (the default)
+  index=N          agent N (from 0)
+  count=N          N agents picked by the seed
+  percent=P        P% of the agents (at least one), picked by the seed
+  range=A-B        agents A to B inclusive
+  label=KEY=VALUE  agents carrying a label`
+
+const maxSockets = 1024
+
+// errHelp is returned when --help was asked for; the usage went to stdout.
+var errHelp = errors.New("help requested")
+
+// parseFlags reads args. Usage errors name the flag at fault.
+func parseFlags(args []string, stdout io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("simagent", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&o.agents, "agents", 1, "simulate `N` agents")
+	listen := fs.String("listen", "127.16.0.1:1161", "first agent's `IP:PORT`; the others take the next IPv4 addresses (port 0: a free port)")
+	fs.BoolVar(&o.byPort, "by-port", false, "put agents on consecutive ports of the --listen address instead of consecutive addresses")
+	fs.StringVar(&o.data, "data", "", "serve the data of `FILE` (.snmprec, or snmpwalk -On output); excludes --profile")
+	fs.StringVar(&o.profile, "profile", "if-mib:24", "serve a synthetic profile `NAME` (see Profiles)")
+	fs.StringVar(&o.community, "community", "public", "v1/v2c community `STRING`")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed every random decision with `N` (default: random, printed in the ready line)")
+	fs.StringVar(&o.faultsText, "faults", "", "fault `SPEC` applied at start (see Fault spec)")
+	selText := fs.String("faults-selector", "all", "agents the --faults apply to: `SELECTOR` (see Selector)")
+	fs.IntVar(&o.maxMsgSize, "max-msg-size", 0, "agents' maximum message size, `BYTES` from 484 to 65507 (default 65507)")
+	fs.IntVar(&o.sockets, "sockets", 0, "use `N` shared UDP sockets (default GOMAXPROCS, at most 16)")
+	fs.StringVar(&o.control, "control", "", "serve the HTTP control API on `IP:PORT` (loopback only unless --control-any)")
+	controlAny := fs.Bool("control-any", false, "allow --control on a non-loopback address")
+	fs.BoolVar(&o.perAgent, "metrics-per-agent", false, "add per-agent series to /metrics (3 per agent)")
+	level := fs.String("log-level", "info", "log `LEVEL` on stderr: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout, fs)
+			return nil, errHelp
+		}
+		return nil, errors.New(dashes(err.Error()))
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	var err error
+	if o.agents < 1 || o.agents > 1<<20 {
+		return nil, fmt.Errorf("--agents %d: want 1 to %d", o.agents, 1<<20)
+	}
+	if o.listen, err = netip.ParseAddrPort(*listen); err != nil {
+		return nil, fmt.Errorf("--listen %q: want IP:PORT: %w", *listen, err)
+	}
+	if err := checkRange(o); err != nil {
+		return nil, err
+	}
+	if set["data"] && set["profile"] {
+		return nil, errors.New("--data and --profile exclude each other: give one")
+	}
+	if set["data"] && o.data == "" {
+		return nil, errors.New("--data: empty file name")
+	}
+	if o.community == "" {
+		return nil, errors.New("--community: empty")
+	}
+	if !set["seed"] {
+		o.seed = randomSeed()
+	}
+	if o.faults, err = simagent.ParseFaultSpec(o.faultsText); err != nil {
+		return nil, fmt.Errorf("--faults: %w", err)
+	}
+	if o.faultsSelector, err = simagent.ParseSelector(*selText); err != nil {
+		return nil, fmt.Errorf("--faults-selector: %w", err)
+	}
+	if set["faults-selector"] && !set["faults"] {
+		return nil, errors.New("--faults-selector: needs --faults")
+	}
+	if o.maxMsgSize != 0 && (o.maxMsgSize < 484 || o.maxMsgSize > 65507) {
+		return nil, fmt.Errorf("--max-msg-size %d: want 484 to 65507", o.maxMsgSize)
+	}
+	if o.sockets < 0 || o.sockets > maxSockets || (set["sockets"] && o.sockets == 0) {
+		return nil, fmt.Errorf("--sockets %d: want 1 to %d", o.sockets, maxSockets)
+	}
+	if set["control"] {
+		if err := checkControl(o.control, *controlAny); err != nil {
+			return nil, err
+		}
+	}
+	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
+	}
+	return o, nil
+}
+
+// checkRange checks that the agents' addresses or ports fit, naming flags.
+func checkRange(o *options) error {
+	if o.agents == 1 {
+		return nil
+	}
+	first := o.listen
+	if o.byPort {
+		if first.Port() == 0 {
+			return fmt.Errorf("--by-port with --agents %d needs a fixed --listen port, not 0", o.agents)
+		}
+		if int(first.Port())+o.agents-1 > 65535 {
+			return fmt.Errorf("--by-port: --agents %d from --listen port %d run past port 65535", o.agents, first.Port())
+		}
+		return nil
+	}
+	a := first.Addr()
+	if !a.Is4() {
+		return fmt.Errorf("--listen %s: --agents %d on consecutive addresses need an IPv4 address (or use --by-port)", first, o.agents)
+	}
+	last := a
+	b := a.As4()
+	v := uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3]) + uint64(o.agents-1)
+	if v <= 0xffffffff {
+		last = netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	}
+	if v > 0xffffffff || (a.IsLoopback() && (!last.IsLoopback() || last == netip.AddrFrom4([4]byte{127, 255, 255, 255}))) {
+		return fmt.Errorf("--agents %d from --listen %s run out of the address range (use a lower --listen address or fewer agents)", o.agents, a)
+	}
+	return nil
+}
+
+// checkControl refuses a control address that is not loopback unless any.
+func checkControl(addr string, allowAny bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--control %q: want IP:PORT: %w", addr, err)
+	}
+	if allowAny || host == "localhost" {
+		return nil
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("--control %q: %q is not an IP address (or localhost)", addr, host)
+	}
+	if !ip.IsLoopback() {
+		return fmt.Errorf("--control %s: not a loopback address; the control API changes faults without authentication, add --control-any to serve it beyond this host", addr)
+	}
+	return nil
+}
+
+// dashes rewrites the flag package's "-name" as "--name", as documented.
+func dashes(msg string) string {
+	for _, p := range []string{"flag -", "for -", "argument: -", "defined: -"} {
+		msg = strings.Replace(msg, p, p[:len(p)-1]+"--", 1)
+	}
+	return msg
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	var b strings.Builder
+	b.WriteString(`Usage: simagent [flags]
+
+simagent runs a fleet of simulated SNMP v1/v2c agents with injectable
+faults, for testing pollers. It prints one line to stdout when every agent
+answers, and stops cleanly on SIGINT or SIGTERM.
+
+Flags:
+`)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, text := flag.UnquoteUsage(f)
+		fmt.Fprintf(&b, "  --%s", f.Name)
+		if name != "" {
+			fmt.Fprintf(&b, " %s", name)
+		}
+		fmt.Fprintf(&b, "\n        %s", text)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		b.WriteByte('\n')
+	})
+	b.WriteString("\nProfiles (--profile):\n")
+	for _, p := range mib.Profiles() {
+		fmt.Fprintf(&b, "  %s\n", p)
+	}
+	fmt.Fprintf(&b, "\n%s\n\n%s\n", selectorGrammar, simagent.FaultSpecGrammar)
+	b.WriteString(`
+Control API (--control): GET /agents, GET /agents/{i}, GET|PUT|DELETE
+/faults?selector=SEL (PUT: JSON faults, or a text/plain fault spec),
+GET /stats, GET /healthz, GET /metrics (Prometheus).
+
+Exit status: 0 after a clean stop, 2 for bad flags or data, 1 otherwise.
+`)
+	_, _ = io.WriteString(w, b.String())
+}
