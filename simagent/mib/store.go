@@ -100,6 +100,7 @@ type Builder struct {
 	name    string
 	entries []Entry
 	where   []string
+	lines   []int
 }
 
 // NewBuilder starts a store with the given name.
@@ -107,9 +108,34 @@ func NewBuilder(name string) *Builder { return &Builder{name: name} }
 
 // Add adds oid=value; where names its source (e.g. "file.snmprec:12") for
 // error messages and may be empty.
-func (b *Builder) Add(oid OID, v Value, where string) {
+func (b *Builder) Add(oid OID, v Value, where string) { b.add(oid, v, where, 0) }
+
+// addLine adds oid=value from line of the builder's source; the place
+// "name:line" is only formatted when an error needs it.
+func (b *Builder) addLine(oid OID, v Value, line int) { b.add(oid, v, "", line) }
+
+// grow makes room for n more entries.
+func (b *Builder) grow(n int) {
+	b.entries = slices.Grow(b.entries, n)
+	b.where = slices.Grow(b.where, n)
+	b.lines = slices.Grow(b.lines, n)
+}
+
+func (b *Builder) add(oid OID, v Value, where string, line int) {
 	b.entries = append(b.entries, Entry{OID: oid, Value: v})
 	b.where = append(b.where, where)
+	b.lines = append(b.lines, line)
+}
+
+// place names where entry i came from.
+func (b *Builder) place(i int) string {
+	switch {
+	case b.where[i] != "":
+		return b.where[i]
+	case b.lines[i] > 0:
+		return fmt.Sprintf("%s:%d", b.name, b.lines[i])
+	}
+	return b.name
 }
 
 // Len is the number of entries added so far.
@@ -132,7 +158,7 @@ func (b *Builder) Build() (*Store, error) {
 	for k, i := range idx {
 		if k > 0 && Compare(s.oids[k-1], b.entries[i].OID) == 0 {
 			prev := idx[k-1]
-			return nil, fmt.Errorf("%s: duplicate OID %s (first at %s)", orName(b.where[i], b.name), b.entries[i].OID, orName(b.where[prev], b.name))
+			return nil, fmt.Errorf("%s: duplicate OID %s (first at %s)", b.place(i), b.entries[i].OID, b.place(prev))
 		}
 		s.oids[k] = b.entries[i].OID
 		s.values[k] = b.entries[i].Value
@@ -141,11 +167,4 @@ func (b *Builder) Build() (*Store, error) {
 		}
 	}
 	return s, nil
-}
-
-func orName(where, name string) string {
-	if where != "" {
-		return where
-	}
-	return name
 }

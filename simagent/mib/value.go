@@ -41,6 +41,13 @@ type Dynamic struct {
 	Spread float64
 	// Bits is 32 or 64: where the counter wraps.
 	Bits uint8
+	// Min and Max, when Max is non-zero, bound a DynCounter to [Min, Max]
+	// (snmpsim's numeric module): below Min it reads Min; past Max it
+	// wraps back to Min when Wrap is set and stays at Max otherwise. A zero
+	// Max leaves the counter wrapping at 2^Bits.
+	Min, Max uint64
+	// Wrap makes a bounded counter wrap from Max back to Min.
+	Wrap bool
 }
 
 // Static value constructors.
@@ -124,13 +131,46 @@ func (d *Dynamic) At(age time.Duration, agentSeed uint64) uint64 {
 		if d.Spread > 0 {
 			rate *= 1 + d.Spread*unitFloat(agentSeed)
 		}
-		v := d.Initial + uint64(rate*age.Seconds())
+		v := d.Initial + floatToWrapped(rate*age.Seconds())
+		if d.Max != 0 {
+			return d.bound(v)
+		}
 		if d.Bits == 32 {
 			v &= math.MaxUint32
 		}
 		return v
 	}
 	return 0
+}
+
+// bound applies Min, Max and Wrap to v.
+func (d *Dynamic) bound(v uint64) uint64 {
+	switch {
+	case v < d.Min:
+		return d.Min
+	case v <= d.Max:
+		return v
+	case !d.Wrap:
+		return d.Max
+	}
+	span := d.Max - d.Min + 1
+	if span == 0 { // [0, 2^64-1]: the addition already wrapped
+		return v
+	}
+	return d.Min + (v-d.Min)%span
+}
+
+// floatToWrapped converts a non-negative increase to uint64, reducing it
+// modulo 2^64 first so that huge values stay defined.
+func floatToWrapped(f float64) uint64 {
+	const two64 = 1 << 64
+	if !(f > 0) { // also NaN
+		return 0
+	}
+	if f >= two64 {
+		f = math.Mod(f, two64)
+	}
+	return uint64(f)
 }
 
 // unitFloat maps a seed to [0, 1) deterministically (splitmix64 finaliser).
