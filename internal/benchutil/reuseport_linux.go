@@ -1,0 +1,7 @@
+package benchutil
+
+import "golang.org/x/sys/unix"
+
+func reusePort(fd uintptr) error {
+	return unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package benchutil
+
+import "errors"
+
+func reusePort(uintptr) error { return errors.New("benchutil: SO_REUSEPORT echo needs Linux") }

@@ -1,0 +1,184 @@
+package pollerlib
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// request is one SNMP request.
+type request struct {
+	pdu    gosnmp.PDUType
+	oids   []OID
+	nonRep int
+	maxRep int
+}
+
+// response is a decoded response that matched its request.
+type response struct {
+	vbs    []Varbind
+	status int
+	index  int
+}
+
+// errMismatch marks a response that decoded but belongs to no request of
+// ours (another version, community or PDU type): dropped, not an error.
+var errMismatch = errors.New("response does not match the request's version, community or PDU type")
+
+// exchange sends req to s's target and waits for a valid response,
+// retransmitting after each attempt's timeout. It returns as soon as ctx is
+// done. Error-status is left to the caller.
+func (p *Poller) exchange(ctx context.Context, s *session, req request) (*response, error) {
+	probe, err := s.admit(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	outcome := resultNeutral
+	defer func() { s.exchanged(time.Now(), probe, outcome) }()
+
+	attempts := p.cfg.retries + 1
+	c := p.tr.newCall(s.key.Addr, attempts)
+	defer c.finish()
+	p.st.inFlight.Add(1)
+	defer p.st.inFlight.Add(-1)
+
+	vars := make([]gosnmp.SnmpPDU, len(req.oids))
+	for i, o := range req.oids {
+		vars[i] = gosnmp.SnmpPDU{Name: o.String(), Type: gosnmp.Null}
+	}
+	pkt := gosnmp.SnmpPacket{
+		Version:        s.version.gosnmp(),
+		Community:      s.community,
+		PDUType:        req.pdu,
+		NonRepeaters:   uint8(req.nonRep),
+		MaxRepetitions: uint32(req.maxRep),
+		Variables:      vars,
+	}
+	var encodeErr error
+	encode := func(id uint32) ([]byte, error) {
+		pkt.RequestID = id
+		b, err := pkt.MarshalMsg()
+		if err != nil {
+			encodeErr = fmt.Errorf("pollerlib: encode request: %w", err)
+		}
+		return b, encodeErr
+	}
+	type sentAt struct {
+		id uint32
+		at time.Time
+	}
+	sent := make([]sentAt, 0, attempts)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var decodeErr error
+	for k := range attempts {
+		if ctx.Err() != nil {
+			return nil, ctxErr(ctx)
+		}
+		wait := s.attemptTimeout(k)
+		if dl, ok := ctx.Deadline(); ok {
+			left := time.Until(dl)
+			if left <= 0 {
+				return nil, ctxErr(ctx)
+			}
+			wait = min(wait, left)
+		}
+		if k > 0 {
+			p.st.retries.Add(1)
+		}
+		now := time.Now()
+		id, err := c.send(encode)
+		if encodeErr != nil {
+			return nil, encodeErr
+		}
+		if err != nil && p.isClosing() {
+			return nil, ErrClosed
+		}
+		// Any other send error is treated as a lost datagram.
+		sent = append(sent, sentAt{id, now})
+		timer.Reset(wait)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil, ctxErr(ctx)
+			case <-timer.C:
+				p.st.timeouts.Add(1)
+				break wait
+			case rp := <-c.ch:
+				resp, err := p.decode(s, rp)
+				if errors.Is(err, errMismatch) {
+					continue
+				}
+				if err != nil {
+					decodeErr = err
+					continue
+				}
+				for _, x := range sent {
+					if x.id == rp.id {
+						rtt := rp.at.Sub(x.at)
+						s.sample(rtt)
+						p.global.sample(rtt)
+						p.st.rtt.observe(rtt)
+					}
+				}
+				outcome = resultOK
+				return resp, nil
+			}
+		}
+	}
+	outcome = resultFail
+	s.backOff()
+	if decodeErr != nil {
+		return nil, decodeErr
+	}
+	if ctx.Err() != nil {
+		return nil, ctxErr(ctx)
+	}
+	return nil, fmt.Errorf("%w after %d attempts", ErrTimeout, attempts)
+}
+
+// ctxErr is the error for a done context: its cause, and ErrTimeout too
+// when the deadline passed.
+func ctxErr(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if cause == nil { // the deadline passed, its timer has not fired yet
+		cause = context.DeadlineExceeded
+	}
+	if errors.Is(cause, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrTimeout, cause)
+	}
+	return cause
+}
+
+// decode decodes a matched datagram with gosnmp and checks that it is a
+// Response to our request.
+func (p *Poller) decode(s *session, rp reply) (resp *response, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.st.decodeErrors.Add(1)
+			resp, err = nil, fmt.Errorf("%w: decoder panicked: %v", ErrDecode, r)
+		}
+	}()
+	g := &gosnmp.GoSNMP{Version: s.version.gosnmp()}
+	pkt, err := g.SnmpDecodePacket(rp.data)
+	if err != nil {
+		p.st.decodeErrors.Add(1)
+		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
+	}
+	if pkt.Version != s.version.gosnmp() || pkt.Community != s.community || pkt.PDUType != gosnmp.GetResponse || pkt.RequestID != rp.id {
+		p.st.mismatched.Add(1)
+		return nil, errMismatch
+	}
+	resp = &response{vbs: make([]Varbind, len(pkt.Variables)), status: int(pkt.Error), index: int(pkt.ErrorIndex)}
+	for i, v := range pkt.Variables {
+		if resp.vbs[i], err = fromPDU(v); err != nil {
+			p.st.decodeErrors.Add(1)
+			return nil, fmt.Errorf("%w: %w", ErrDecode, err)
+		}
+	}
+	return resp, nil
+}

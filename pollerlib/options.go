@@ -1,0 +1,179 @@
+package pollerlib
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+)
+
+// Option configures a Poller in New.
+type Option interface {
+	apply(*config) error
+}
+
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+// config holds every setting; defaults() sets them in one place.
+type config struct {
+	sockets        int
+	local          netip.Addr
+	initialTimeout time.Duration
+	minTimeout     time.Duration
+	maxTimeout     time.Duration
+	retries        int
+	backoff        float64
+	backoffCap     time.Duration
+	maxOIDs        int
+	maxRepetitions int
+	breakerAfter   int
+	breakerCool    time.Duration
+	degradeAfter   int
+	recoverAfter   int
+	seed           uint64
+	seeded         bool
+	logger         *slog.Logger
+	readBuffer     int
+}
+
+func defaults() config {
+	return config{
+		sockets:        2,
+		local:          netip.IPv4Unspecified(),
+		initialTimeout: time.Second,
+		minTimeout:     50 * time.Millisecond,
+		maxTimeout:     5 * time.Second,
+		retries:        3,
+		backoff:        2,
+		maxOIDs:        60,
+		maxRepetitions: 50,
+		breakerAfter:   5,
+		breakerCool:    5 * time.Second,
+		degradeAfter:   3,
+		recoverAfter:   10,
+		logger:         slog.New(slog.DiscardHandler),
+		readBuffer:     4 << 20,
+	}
+}
+
+func (c *config) check() error {
+	if c.backoffCap == 0 {
+		c.backoffCap = c.maxTimeout
+	}
+	var errs []error
+	if c.sockets < 1 || c.sockets > 64 {
+		errs = append(errs, fmt.Errorf("sockets %d not in [1, 64]", c.sockets))
+	}
+	if c.minTimeout <= 0 || c.minTimeout > c.maxTimeout {
+		errs = append(errs, fmt.Errorf("timeouts: need 0 < min (%s) <= max (%s)", c.minTimeout, c.maxTimeout))
+	}
+	if c.initialTimeout < c.minTimeout || c.initialTimeout > c.maxTimeout {
+		errs = append(errs, fmt.Errorf("initial timeout %s not in [min %s, max %s]", c.initialTimeout, c.minTimeout, c.maxTimeout))
+	}
+	if c.retries < 0 || c.retries > 100 {
+		errs = append(errs, fmt.Errorf("retries %d not in [0, 100]", c.retries))
+	}
+	if c.backoff < 1 || c.backoffCap < c.minTimeout {
+		errs = append(errs, fmt.Errorf("backoff: need factor (%v) >= 1 and cap (%s) >= min timeout", c.backoff, c.backoffCap))
+	}
+	if c.maxOIDs < 1 || c.maxRepetitions < 1 || c.maxRepetitions > 1<<16 {
+		errs = append(errs, fmt.Errorf("max OIDs %d and max-repetitions %d must be positive (max-repetitions at most 65536)", c.maxOIDs, c.maxRepetitions))
+	}
+	if c.breakerAfter < 0 || c.breakerCool < 0 || c.degradeAfter < 0 || c.recoverAfter < 1 {
+		errs = append(errs, errors.New("breaker and degrade thresholds must not be negative (recover after >= 1)"))
+	}
+	if !c.local.IsValid() {
+		errs = append(errs, errors.New("local address is not valid"))
+	}
+	if c.logger == nil {
+		errs = append(errs, errors.New("nil logger"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("pollerlib: options: %w", err)
+	}
+	return nil
+}
+
+// WithSockets sets how many UDP sockets the poller shares among all
+// targets (default 2, at most 64).
+func WithSockets(n int) Option {
+	return optionFunc(func(c *config) error { c.sockets = n; return nil })
+}
+
+// WithLocalAddr binds the sockets to a local address (default 0.0.0.0,
+// IPv4 any; use :: for IPv6 targets).
+func WithLocalAddr(a netip.Addr) Option {
+	return optionFunc(func(c *config) error { c.local = a; return nil })
+}
+
+// WithTimeouts sets the timeout of a target's first request and the bounds
+// of the adaptive timeout derived from its round-trip estimate (defaults
+// 1s, 50ms, 5s). Once the poller has measured round trips, a new target
+// starts from the estimate over all targets instead, if that is lower.
+func WithTimeouts(initial, lo, hi time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		c.initialTimeout, c.minTimeout, c.maxTimeout = initial, lo, hi
+		return nil
+	})
+}
+
+// WithRetries sets how many times a request is retransmitted after a
+// timeout (default 3).
+func WithRetries(n int) Option {
+	return optionFunc(func(c *config) error { c.retries = n; return nil })
+}
+
+// WithBackoff sets the factor each retry multiplies the timeout by
+// (default 2) and the cap of one attempt's timeout (default the max
+// timeout).
+func WithBackoff(factor float64, limit time.Duration) Option {
+	return optionFunc(func(c *config) error { c.backoff, c.backoffCap = factor, limit; return nil })
+}
+
+// WithMaxOIDs sets how many OIDs one Get or GetNext request carries at most
+// (default 60); longer lists are split.
+func WithMaxOIDs(n int) Option {
+	return optionFunc(func(c *config) error { c.maxOIDs = n; return nil })
+}
+
+// WithMaxRepetitions sets the GetBulk max-repetitions walks start with
+// (default 50); tooBig responses shrink it per target.
+func WithMaxRepetitions(n int) Option {
+	return optionFunc(func(c *config) error { c.maxRepetitions = n; return nil })
+}
+
+// WithBreaker opens a target's circuit after failures consecutive failed
+// requests (0 disables the breaker) and lets one probe through after
+// cooldown (defaults 5 and 5s).
+func WithBreaker(failures int, cooldown time.Duration) Option {
+	return optionFunc(func(c *config) error { c.breakerAfter, c.breakerCool = failures, cooldown; return nil })
+}
+
+// WithDegrade moves a target one step down GetBulk → GetNext → one OID per
+// request after `after` consecutive failures at its current step (0
+// disables), and one step back up after recover consecutive successes
+// (defaults 3 and 10).
+func WithDegrade(after, recover int) Option {
+	return optionFunc(func(c *config) error { c.degradeAfter, c.recoverAfter = after, recover; return nil })
+}
+
+// WithSeed seeds request-id allocation and scheduler jitter so a run
+// replays (default: a random seed, logged at New).
+func WithSeed(seed uint64) Option {
+	return optionFunc(func(c *config) error { c.seed, c.seeded = seed, true; return nil })
+}
+
+// WithLogger sets where lifecycle messages go (default: discarded). Logs
+// name targets by session key, never by credentials.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) error { c.logger = l; return nil })
+}
+
+// WithReadBuffer sets the sockets' receive buffer size in bytes (default
+// 4 MiB, capped by the kernel).
+func WithReadBuffer(n int) Option {
+	return optionFunc(func(c *config) error { c.readBuffer = n; return nil })
+}

@@ -1,0 +1,254 @@
+package pollerlib
+
+import (
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Poller polls SNMP agents over a small fixed set of shared UDP sockets.
+// It is safe for concurrent use. Create it with New and release it with
+// Close.
+type Poller struct {
+	cfg  config
+	tr   *transport
+	salt []byte
+	st   counters
+
+	// base is cancelled (cause ErrClosed) when Close gives up waiting;
+	// sched is cancelled when Close starts, to stop schedulers.
+	base       context.Context
+	cancelBase context.CancelCauseFunc
+	sched      context.Context
+	stopSched  context.CancelCauseFunc
+
+	mu       sync.Mutex
+	closed   bool
+	ops      int           // operations in flight
+	idle     chan struct{} // closed once closed and no operation is in flight
+	done     chan struct{}
+	closeErr error
+
+	// global is an RTT estimate over every target, for new targets' first
+	// timeout.
+	global *session
+
+	sessMu sync.RWMutex
+	byID   map[targetID]*session
+	byKey  map[SessionKey]*session
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
+}
+
+// New opens a Poller's sockets and starts their demux goroutines.
+func New(opts ...Option) (*Poller, error) {
+	cfg := defaults()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.apply(&cfg); err != nil {
+			return nil, fmt.Errorf("pollerlib: option: %w", err)
+		}
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	salt := make([]byte, 32)
+	_, _ = crand.Read(salt) // never fails on supported platforms
+	if !cfg.seeded {
+		cfg.seed = rand.Uint64()
+	}
+	p := &Poller{
+		cfg:   cfg,
+		salt:  salt,
+		done:  make(chan struct{}),
+		idle:  make(chan struct{}),
+		byID:  make(map[targetID]*session),
+		byKey: make(map[SessionKey]*session),
+		rng:   rand.New(rand.NewPCG(cfg.seed, 0x5eed)),
+	}
+	p.global = newSession(SessionKey{}, "", &p.cfg, cfg.initialTimeout)
+	p.base, p.cancelBase = context.WithCancelCause(context.Background())
+	p.sched, p.stopSched = context.WithCancelCause(p.base)
+	tr, err := newTransport(&p.cfg, &p.st, cfg.seed)
+	if err != nil {
+		p.cancelBase(ErrClosed)
+		return nil, err
+	}
+	p.tr = tr
+	cfg.logger.Info("pollerlib: poller ready", "sockets", cfg.sockets, "seed", cfg.seed)
+	return p, nil
+}
+
+// Close stops schedulers, waits for in-flight operations and releases every
+// socket and goroutine. When ctx ends first, in-flight operations are
+// cancelled (they fail with ErrClosed) and Close still waits for them,
+// which takes milliseconds. Close is idempotent: later calls wait for the
+// first to finish and return its result.
+func (p *Poller) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		select {
+		case <-p.done:
+			return p.closeErr
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	p.closed = true
+	if p.ops == 0 {
+		close(p.idle)
+	}
+	p.mu.Unlock()
+
+	p.stopSched(ErrClosed)
+	var err error
+	select {
+	case <-p.idle:
+	case <-ctx.Done():
+		err = fmt.Errorf("pollerlib: close: in-flight work cancelled: %w", context.Cause(ctx))
+		p.cancelBase(ErrClosed)
+		<-p.idle
+	}
+	p.cancelBase(ErrClosed)
+	if cerr := p.tr.close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("pollerlib: close sockets: %w", cerr))
+	}
+	p.closeErr = err
+	close(p.done)
+	p.cfg.logger.Info("pollerlib: poller closed")
+	return err
+}
+
+func (p *Poller) isClosing() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// Stats returns a snapshot of the poller's counters.
+func (p *Poller) Stats() Stats {
+	s := p.st.snapshot()
+	select {
+	case <-p.done:
+	default:
+		s.Sockets = len(p.tr.socks)
+	}
+	p.sessMu.RLock()
+	s.Sessions = len(p.byKey)
+	p.sessMu.RUnlock()
+	return s
+}
+
+// Key returns the session key of t, resolving its address if needed.
+func (p *Poller) Key(ctx context.Context, t Target) (SessionKey, error) {
+	s, err := p.session(ctx, t)
+	if err != nil {
+		return SessionKey{}, err
+	}
+	return s.key, nil
+}
+
+// session finds or creates t's session.
+func (p *Poller) session(ctx context.Context, t Target) (*session, error) {
+	if t.Version != V1 && t.Version != V2c {
+		return nil, fmt.Errorf("%w: version %s not supported", ErrBadTarget, t.Version)
+	}
+	id := targetID{addr: t.Addr, version: t.Version, community: t.community()}
+	p.sessMu.RLock()
+	s := p.byID[id]
+	p.sessMu.RUnlock()
+	if s != nil {
+		return s, nil
+	}
+	ap, err := resolve(ctx, t.Addr)
+	if err != nil {
+		return nil, err
+	}
+	key := SessionKey{Addr: ap, Version: t.Version, Cred: credHash(p.salt, t.Version, id.community)}
+	p.sessMu.Lock()
+	defer p.sessMu.Unlock()
+	if s = p.byKey[key]; s == nil {
+		s = newSession(key, id.community, &p.cfg, p.global.initialRTO())
+		p.byKey[key] = s
+	}
+	p.byID[id] = s
+	return s, nil
+}
+
+// begin registers an operation; the returned context is also cancelled
+// (cause ErrClosed) when Close gives up waiting.
+func (p *Poller) begin(ctx context.Context, base context.Context) (context.Context, func(), error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	p.ops++
+	p.mu.Unlock()
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(base, func() { cancel(ErrClosed) })
+	return ctx, func() {
+		stop()
+		cancel(context.Canceled)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.ops--
+		if p.closed && p.ops == 0 {
+			close(p.idle)
+		}
+	}, nil
+}
+
+// do runs one operation on t: registration, session, outcome counting and
+// error wrapping.
+func (p *Poller) do(ctx context.Context, op string, t Target, fn func(context.Context, *session) error) error {
+	ctx, end, err := p.begin(ctx, p.base)
+	if err != nil {
+		p.st.outcome(err)
+		return &OpError{Op: op, Target: t.String(), Err: err}
+	}
+	defer end()
+	s, err := p.session(ctx, t)
+	if err == nil {
+		err = fn(ctx, s)
+	}
+	p.st.outcome(err)
+	if err != nil {
+		name := t.String()
+		if s != nil {
+			name = s.key.String()
+		}
+		return &OpError{Op: op, Target: name, Err: err}
+	}
+	return nil
+}
+
+// classify maps an error to breaker/degrade accounting.
+func classify(err error) result {
+	switch {
+	case err == nil:
+		return resultOK
+	case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrClosed),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return resultNeutral
+	}
+	return resultFail
+}
+
+// jitter draws a duration in [0, d) from the poller's seeded source.
+func (p *Poller) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	p.rngMu.Lock()
+	defer p.rngMu.Unlock()
+	return time.Duration(p.rng.Int64N(int64(d)))
+}

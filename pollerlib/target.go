@@ -1,0 +1,145 @@
+package pollerlib
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// Version is an SNMP protocol version.
+type Version uint8
+
+// Supported versions. SNMPv3 (USM) is planned: its credentials will join
+// the session key's hash and its msgID will be the transport's match key.
+const (
+	V2c Version = iota // the default
+	V1
+)
+
+// String is "v1" or "v2c".
+func (v Version) String() string {
+	switch v {
+	case V1:
+		return "v1"
+	case V2c:
+		return "v2c"
+	}
+	return "v" + strconv.Itoa(int(v)) + "?"
+}
+
+func (v Version) gosnmp() gosnmp.SnmpVersion {
+	if v == V1 {
+		return gosnmp.Version1
+	}
+	return gosnmp.Version2c
+}
+
+// Secret is a credential. It never prints: every fmt verb, String and
+// MarshalText show "<redacted>".
+type Secret string
+
+const redacted = "<redacted>"
+
+// String hides the secret.
+func (Secret) String() string { return redacted }
+
+// GoString hides the secret.
+func (Secret) GoString() string { return redacted }
+
+// Format hides the secret for every verb.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+
+// MarshalText hides the secret in JSON, YAML and logs.
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// Target is an agent to poll.
+type Target struct {
+	// Addr is "host", "host:port" or "[v6]:port"; the port defaults to 161.
+	// A host name is resolved once, when the target's session is created.
+	Addr string
+	// Version is V2c (the zero value) or V1.
+	Version Version
+	// Community defaults to "public".
+	Community Secret
+}
+
+// String names the target by address and version only.
+func (t Target) String() string { return t.Addr + "/" + t.Version.String() }
+
+func (t Target) community() string {
+	if t.Community == "" {
+		return "public"
+	}
+	return string(t.Community)
+}
+
+// SessionKey identifies a target's session: the resolved address, the
+// version and a salted hash of the credentials. Two targets with the same
+// key share RTT estimate, breaker and degrade state. It holds no secret.
+type SessionKey struct {
+	Addr    netip.AddrPort
+	Version Version
+	// Cred is an HMAC-SHA256 of the credentials under a key random to the
+	// Poller, truncated: equal within a poller, meaningless outside it.
+	Cred [8]byte
+}
+
+// String is "127.0.0.1:161/v2c/1f2e3d4c5b6a7980".
+func (k SessionKey) String() string {
+	return k.Addr.String() + "/" + k.Version.String() + "/" + hex.EncodeToString(k.Cred[:])
+}
+
+// targetID is a Target as given, before resolution: the sessions cache key.
+type targetID struct {
+	addr      string
+	version   Version
+	community string
+}
+
+// resolve normalises t's address: IP literal or name, default port 161,
+// IPv4-mapped IPv6 unmapped.
+func resolve(ctx context.Context, addr string) (netip.AddrPort, error) {
+	host, port := addr, "161"
+	if h, p, err := net.SplitHostPort(addr); err == nil {
+		host, port = h, p
+	}
+	pn, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || pn == 0 {
+		return netip.AddrPort{}, fmt.Errorf("%w: address %q: bad port %q", ErrBadTarget, addr, port)
+	}
+	if host == "" {
+		return netip.AddrPort{}, fmt.Errorf("%w: address %q: no host", ErrBadTarget, addr)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		ips, lerr := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if lerr != nil || len(ips) == 0 {
+			return netip.AddrPort{}, fmt.Errorf("%w: address %q: %w", ErrBadTarget, addr, lerr)
+		}
+		ip = ips[0]
+		for _, a := range ips {
+			if a.Unmap().Is4() {
+				ip = a
+				break
+			}
+		}
+	}
+	return netip.AddrPortFrom(ip.Unmap().WithZone(ip.Zone()), uint16(pn)), nil
+}
+
+// credHash is the salted hash of a target's credentials.
+func credHash(salt []byte, v Version, community string) [8]byte {
+	m := hmac.New(sha256.New, salt)
+	m.Write([]byte{byte(v)})
+	m.Write([]byte(community))
+	var out [8]byte
+	copy(out[:], m.Sum(nil))
+	return out
+}

@@ -1,0 +1,285 @@
+package pollerlib
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// retiredRing is how many finished request-ids each socket remembers, to
+// tell late and duplicate responses from unknown ones and to keep from
+// reusing an id while its responses may still be on the way.
+const retiredRing = 1 << 16
+
+// transport is the poller's fixed set of UDP sockets, each with one demux
+// goroutine that hands responses to the call that sent the request.
+type transport struct {
+	socks []*udpSock
+	rr    atomic.Uint32
+	wg    sync.WaitGroup
+	st    *counters
+}
+
+// udpSock is one shared socket and the requests in flight on it.
+type udpSock struct {
+	conn *net.UDPConn
+	st   *counters
+	mu   sync.Mutex
+	rng  *rand.Rand
+	ids  map[uint32]*slot
+	// retired maps recently finished ids to whether they were answered.
+	retired map[uint32]bool
+	ring    []uint32
+	ringPos int
+}
+
+// slot is one request-id in flight.
+type slot struct {
+	c        *call
+	answered bool
+}
+
+// call is one exchange: up to n datagrams (one per attempt, each with its
+// own request-id) to one destination, and the channel their responses
+// arrive on. Only the goroutine that made it uses it, besides the demux.
+type call struct {
+	s   *udpSock
+	dst netip.AddrPort
+	ch  chan reply
+	ids []uint32
+}
+
+// reply is a datagram matched to a call.
+type reply struct {
+	data []byte
+	id   uint32
+	at   time.Time
+}
+
+func newTransport(cfg *config, st *counters, seed uint64) (*transport, error) {
+	t := &transport{st: st}
+	network := "udp4"
+	if !cfg.local.Unmap().Is4() {
+		network = "udp6"
+	}
+	for i := range cfg.sockets {
+		c, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(cfg.local, 0)))
+		if err != nil {
+			t.close()
+			return nil, fmt.Errorf("pollerlib: socket %d: %w", i, err)
+		}
+		_ = c.SetReadBuffer(cfg.readBuffer) // best effort: the kernel caps it
+		_ = c.SetWriteBuffer(cfg.readBuffer)
+		s := &udpSock{
+			conn:    c,
+			st:      st,
+			rng:     rand.New(rand.NewPCG(seed, uint64(i)+0x9e3779b97f4a7c15)),
+			ids:     make(map[uint32]*slot),
+			retired: make(map[uint32]bool),
+			ring:    make([]uint32, 0, retiredRing),
+		}
+		t.socks = append(t.socks, s)
+		st.goroutines.Add(1)
+		t.wg.Go(func() {
+			defer st.goroutines.Add(-1)
+			s.demux()
+		})
+	}
+	return t, nil
+}
+
+// close closes every socket and waits for the demux goroutines.
+func (t *transport) close() error {
+	var errs []error
+	for _, s := range t.socks {
+		if err := s.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	t.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// newCall starts an exchange with dst of at most attempts datagrams, on the
+// next socket in turn.
+func (t *transport) newCall(dst netip.AddrPort, attempts int) *call {
+	s := t.socks[int(t.rr.Add(1))%len(t.socks)]
+	return &call{s: s, dst: dst, ch: make(chan reply, attempts), ids: make([]uint32, 0, attempts)}
+}
+
+// send allocates a request-id, encodes the request with it and sends it.
+func (c *call) send(encode func(id uint32) ([]byte, error)) (uint32, error) {
+	if len(c.ids) == cap(c.ch) {
+		return 0, errors.New("pollerlib: internal: more attempts than the call allows")
+	}
+	s := c.s
+	s.mu.Lock()
+	id := s.allocLocked()
+	s.ids[id] = &slot{c: c}
+	s.mu.Unlock()
+	c.ids = append(c.ids, id)
+	b, err := encode(id)
+	if err != nil {
+		return id, err
+	}
+	if _, err := s.conn.WriteToUDPAddrPort(b, c.dst); err != nil {
+		s.st.sendErrors.Add(1)
+		return id, err
+	}
+	s.st.requests.Add(1)
+	return id, nil
+}
+
+// finish retires the call's request-ids: responses to them that arrive
+// later are counted as late or duplicate and dropped.
+func (c *call) finish() {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range c.ids {
+		sl := s.ids[id]
+		delete(s.ids, id)
+		s.retireLocked(id, sl != nil && sl.answered)
+	}
+}
+
+// allocLocked picks a random unused request-id in [1, 2^31-1]. Random ids
+// keep an agent that answers with a neighbouring id (a WrongID fault) from
+// reaching another caller.
+func (s *udpSock) allocLocked() uint32 {
+	for {
+		id := uint32(s.rng.Int32N(1<<31-1)) + 1
+		if _, busy := s.ids[id]; busy {
+			continue
+		}
+		if _, recent := s.retired[id]; recent {
+			continue
+		}
+		return id
+	}
+}
+
+func (s *udpSock) retireLocked(id uint32, answered bool) {
+	if len(s.ring) < retiredRing {
+		s.ring = append(s.ring, id)
+	} else {
+		delete(s.retired, s.ring[s.ringPos])
+		s.ring[s.ringPos] = id
+		s.ringPos = (s.ringPos + 1) % retiredRing
+	}
+	s.retired[id] = answered
+}
+
+// demux reads responses until the socket closes and hands each to the call
+// whose request-id and destination it matches; everything else is counted
+// and dropped.
+func (s *udpSock) demux() {
+	buf := make([]byte, 65536)
+	for {
+		n, src, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.st.readErrors.Add(1)
+			continue
+		}
+		now := time.Now()
+		s.st.received.Add(1)
+		id, ok := matchID(buf[:n])
+		if !ok {
+			s.st.malformed.Add(1)
+			continue
+		}
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		s.mu.Lock()
+		sl := s.ids[id]
+		switch {
+		case sl == nil:
+			answered, known := s.retired[id]
+			s.mu.Unlock()
+			switch {
+			case !known:
+				s.st.unknown.Add(1)
+			case answered:
+				s.st.duplicate.Add(1)
+			default:
+				s.st.late.Add(1)
+			}
+		case sl.c.dst != src:
+			s.mu.Unlock()
+			s.st.mismatched.Add(1)
+		case sl.answered:
+			s.mu.Unlock()
+			s.st.duplicate.Add(1)
+		default:
+			sl.answered = true
+			c := sl.c
+			s.mu.Unlock()
+			// Never blocks: the channel holds one reply per id of the call.
+			c.ch <- reply{data: append([]byte(nil), buf[:n]...), id: id, at: now}
+		}
+	}
+}
+
+// matchID extracts the request-id of a v1/v2c Response (or Report) whose
+// outer length covers the datagram exactly. For SNMPv3 the msgID will take
+// this role.
+func matchID(b []byte) (uint32, bool) {
+	tag, msg, rest, ok := tlv(b)
+	if !ok || tag != 0x30 || len(rest) != 0 {
+		return 0, false
+	}
+	tag, ver, msg, ok := tlv(msg)
+	if !ok || tag != 0x02 || len(ver) != 1 || ver[0] > 1 {
+		return 0, false
+	}
+	tag, _, msg, ok = tlv(msg)
+	if !ok || tag != 0x04 {
+		return 0, false
+	}
+	tag, pdu, _, ok := tlv(msg)
+	if !ok || (tag != 0xa2 && tag != 0xa8) {
+		return 0, false
+	}
+	tag, idb, _, ok := tlv(pdu)
+	if !ok || tag != 0x02 || len(idb) == 0 || len(idb) > 5 {
+		return 0, false
+	}
+	v := int64(int8(idb[0]))
+	for _, c := range idb[1:] {
+		v = v<<8 | int64(c)
+	}
+	if v < 1 || v > 1<<31-1 {
+		return 0, false
+	}
+	return uint32(v), true
+}
+
+// tlv splits one BER TLV (definite length, at most 4 length octets) off b.
+func tlv(b []byte) (tag byte, content, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return 0, nil, nil, false
+	}
+	tag, l, off := b[0], int(b[1]), 2
+	if l&0x80 != 0 {
+		k := l & 0x7f
+		if k == 0 || k > 4 || len(b) < 2+k {
+			return 0, nil, nil, false
+		}
+		l = 0
+		for _, c := range b[2 : 2+k] {
+			l = l<<8 | int(c)
+		}
+		off += k
+	}
+	if l < 0 || len(b)-off < l {
+		return 0, nil, nil, false
+	}
+	return tag, b[off : off+l], b[off+l:], true
+}
