@@ -9,7 +9,7 @@ FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 BIN       := bin
 
-.PHONY: all build test test-short integration bench fuzz lint vet fmt demo simagent clean ci deps
+.PHONY: all build test test-short integration netns-test bench fuzz lint vet fmt demo simagent clean ci
 
 all: build
 
@@ -35,6 +35,12 @@ test-short:
 
 integration:
 	$(GO) test -race -count=1 -tags integration -timeout 20m .
+
+# netns mode: sites in network namespaces with kernel faults (nftables
+# drops, tbf, link down/flap). Needs root on Linux; skips with a message
+# otherwise.
+netns-test:
+	$(GO) test -race -count=1 -timeout 10m -v ./netns/
 
 # Performance targets are checked here, measured side by side in one run.
 bench:
