@@ -114,10 +114,11 @@ func TestLoadInChild(t *testing.T) {
 		Targets: []netip.AddrPort{netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 29, 4, 1}), e.Port())},
 		Packets: [][]byte{getPacket(t)}, Conns: 1, Window: 4, Local: netip.AddrFrom4([4]byte{127, 29, 4, 2}),
 	}
-	res, cpu, err := l.RunInChild(t.Context(), 200*time.Millisecond)
+	w, err := l.RunInChild(t.Context(), 200*time.Millisecond)
 	require.NoError(t, err)
-	assert.Positive(t, res.Replies)
-	assert.Positive(t, cpu, "the echo server's CPU time")
+	assert.Positive(t, w.Replies)
+	assert.Positive(t, w.ServerCPU, "the echo server's CPU time")
+	assert.Positive(t, w.CPUPerReply())
 }
 
 func TestLoadRejectsBadConfig(t *testing.T) {
@@ -161,6 +162,39 @@ func TestRunChild(t *testing.T) {
 	require.NoError(t, RunChild(t.Context(), selfTestRole, nil, &p, "-test.run=^$"))
 	assert.Positive(t, p.RSS)
 	assert.Positive(t, p.Goroutines)
+}
+
+func TestCompare(t *testing.T) {
+	win := func(replies uint64, cpu time.Duration) Window {
+		return Window{Result: Result{Elapsed: time.Second, Replies: replies}, ServerCPU: cpu}
+	}
+	base := []Window{win(100, 100*time.Microsecond), win(50, 50*time.Microsecond), win(200, 200*time.Microsecond)}
+	subj := []Window{win(80, 160*time.Microsecond), win(60, 120*time.Microsecond), win(100, 200*time.Microsecond)}
+	c := Compare(base, subj)
+	assert.Equal(t, 3, c.Pairs)
+	assert.InDelta(t, 200, c.BaseBest, 1e-9)
+	assert.InDelta(t, 100, c.SubjBest, 1e-9)
+	assert.InDelta(t, 0.8, c.Ratio, 1e-9, "median of 0.8, 1.2 and 0.5")
+	assert.InDelta(t, 1, c.BaseCPU, 1e-9)
+	assert.InDelta(t, 2, c.SubjCPU, 1e-9)
+	assert.InDelta(t, 0.5, c.CPURatio, 1e-9)
+	assert.Equal(t, "100 (1.00µs), 50 (1.00µs), 200 (1.00µs)", FormatWindows(base))
+	assert.Zero(t, Compare(nil, nil).Ratio)
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		xs   []float64
+		want float64
+	}{
+		{"none", nil, 0},
+		{"one", []float64{3}, 3},
+		{"odd", []float64{5, 1, 3}, 3},
+		{"even", []float64{4, 1, 3, 2}, 2.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) { assert.InDelta(t, tc.want, Median(tc.xs), 1e-9) })
+	}
 }
 
 func TestVerdict(t *testing.T) {

@@ -43,21 +43,22 @@ func HandleLoadChild() {
 // used meanwhile: with the load generator out of the process, that is the
 // CPU the server under test spent on it, a figure that other processes
 // competing for the machine disturb far less than throughput.
-func (l *Load) RunInChild(ctx context.Context, d time.Duration) (Result, time.Duration, error) {
+func (l *Load) RunInChild(ctx context.Context, d time.Duration) (Window, error) {
 	if _, err := l.withDefaults(); err != nil {
-		return Result{}, 0, err
+		return Window{}, err
 	}
 	cpu0, err := CPUTime()
 	if err != nil {
-		return Result{}, 0, err
+		return Window{}, err
 	}
-	var res Result
-	if err := RunChild(ctx, loadRole, loadInput{Load: *l, Duration: d}, &res, "-test.run=^$", "-test.bench=^$"); err != nil {
-		return Result{}, 0, err
+	var w Window
+	if err := RunChild(ctx, loadRole, loadInput{Load: *l, Duration: d}, &w.Result, "-test.run=^$", "-test.bench=^$"); err != nil {
+		return Window{}, err
 	}
 	cpu1, err := CPUTime()
 	if err != nil {
-		return Result{}, 0, err
+		return Window{}, err
 	}
-	return res, cpu1 - cpu0, nil
+	w.ServerCPU = cpu1 - cpu0
+	return w, nil
 }
