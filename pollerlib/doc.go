@@ -1,5 +1,5 @@
-// Package pollerlib is an SNMP v1/v2c poller that does not leak, stall or
-// jitter. It is the poller snmpchaos ships and drives by default, and it is
+// Package pollerlib is an SNMP v1/v2c/v3 poller that does not leak, stall
+// or jitter (SNMPv3 with USM: see v3.go). It is the poller snmpchaos ships and drives by default, and it is
 // built to avoid the failure modes the harness hunts for in other pollers.
 //
 // A Poller owns a small fixed set of UDP sockets shared by every target.

@@ -40,7 +40,7 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 	defer func() { s.exchanged(time.Now(), probe, outcome) }()
 
 	attempts := p.cfg.retries + 1
-	c := p.tr.newCall(s.key.Addr, attempts)
+	c := p.tr.newCall(s.key.Addr, attempts+s.v3.resends())
 	defer c.finish()
 	p.st.inFlight.Add(1)
 	defer p.st.inFlight.Add(-1)
@@ -66,6 +66,15 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 		}
 		return b, encodeErr
 	}
+	if s.version == V3 {
+		encode = func(id uint32) ([]byte, error) {
+			b, err := p.encodeV3(s, &pkt, id)
+			if err != nil {
+				encodeErr = fmt.Errorf("pollerlib: encode request: %w", err)
+			}
+			return b, encodeErr
+		}
+	}
 	type sentAt struct {
 		id uint32
 		at time.Time
@@ -74,7 +83,8 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var decodeErr error
-	for k := range attempts {
+	resends := 0 // v3: immediate resends after a discovery or time sync
+	for k := 0; k < attempts; k++ {
 		if ctx.Err() != nil {
 			return nil, ctxErr(ctx)
 		}
@@ -111,6 +121,19 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 			case rp := <-c.ch:
 				resp, err := p.decode(s, rp)
 				if errors.Is(err, errMismatch) {
+					continue
+				}
+				if re := (*ReportError)(nil); errors.As(err, &re) {
+					if !re.resend {
+						outcome = resultFail
+						return nil, err // the agent refuses these credentials
+					}
+					decodeErr = err
+					if resends < s.v3.resends() {
+						resends++
+						k-- // the engine is known now: send again at once
+						break wait
+					}
 					continue
 				}
 				if err != nil {
@@ -163,6 +186,9 @@ func (p *Poller) decode(s *session, rp reply) (resp *response, err error) {
 			resp, err = nil, fmt.Errorf("%w: decoder panicked: %v", ErrDecode, r)
 		}
 	}()
+	if s.version == V3 {
+		return p.decodeV3(s, rp)
+	}
 	g := &gosnmp.GoSNMP{Version: s.version.gosnmp()}
 	pkt, err := g.SnmpDecodePacket(rp.data)
 	if err != nil {

@@ -37,6 +37,9 @@ type config struct {
 	seeded         bool
 	logger         *slog.Logger
 	readBuffer     int
+	// clock tells the time v3 engine time estimates advance by; tests
+	// replace it.
+	clock func() time.Time
 }
 
 func defaults() config {
@@ -56,6 +59,7 @@ func defaults() config {
 		recoverAfter:   10,
 		logger:         slog.New(slog.DiscardHandler),
 		readBuffer:     4 << 20,
+		clock:          time.Now,
 	}
 }
 

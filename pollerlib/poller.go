@@ -41,6 +41,9 @@ type Poller struct {
 	byID   map[targetID]*session
 	byKey  map[SessionKey]*session
 
+	// v3 caches Ku per user and localised keys per (engine ID, user).
+	v3 v3Cache
+
 	rngMu sync.Mutex
 	rng   *rand.Rand
 }
@@ -158,10 +161,16 @@ func (p *Poller) Key(ctx context.Context, t Target) (SessionKey, error) {
 
 // session finds or creates t's session.
 func (p *Poller) session(ctx context.Context, t Target) (*session, error) {
-	if t.Version != V1 && t.Version != V2c {
+	if t.Version != V1 && t.Version != V2c && t.Version != V3 {
 		return nil, fmt.Errorf("%w: version %s not supported", ErrBadTarget, t.Version)
 	}
 	id := targetID{addr: t.Addr, version: t.Version, community: t.community()}
+	if t.Version == V3 {
+		if err := t.User.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadTarget, err)
+		}
+		id.community, id.user, id.context = "", t.User, t.Context
+	}
 	p.sessMu.RLock()
 	s := p.byID[id]
 	p.sessMu.RUnlock()
@@ -173,10 +182,16 @@ func (p *Poller) session(ctx context.Context, t Target) (*session, error) {
 		return nil, err
 	}
 	key := SessionKey{Addr: ap, Version: t.Version, Cred: credHash(p.salt, t.Version, id.community)}
+	if t.Version == V3 {
+		key.Cred = v3CredHash(p.salt, t.User, t.Context)
+	}
 	p.sessMu.Lock()
 	defer p.sessMu.Unlock()
 	if s = p.byKey[key]; s == nil {
 		s = newSession(key, id.community, &p.cfg, p.global.initialRTO())
+		if t.Version == V3 {
+			s.v3 = p.newV3State(t.User, t.Context)
+		}
 		p.byKey[key] = s
 	}
 	p.byID[id] = s

@@ -54,6 +54,8 @@ type session struct {
 	modeFails int
 	modeOKs   int
 	maxRep    int
+
+	v3 *v3State // V3 only: engine discovery, time and keys
 }
 
 // newSession starts a target's session; its first timeout is initial.

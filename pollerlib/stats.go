@@ -109,6 +109,9 @@ type Stats struct {
 	DecodeErrors uint64 `json:"decodeErrors"`
 	SendErrors   uint64 `json:"sendErrors"`
 	ReadErrors   uint64 `json:"readErrors"`
+	// V3 counts SNMPv3 engine work: discoveries, Reports, and responses
+	// rejected because their MAC did not verify (never delivered).
+	V3 V3Stats `json:"v3"`
 	// RTT summarises round-trip times of answered requests.
 	RTT RTTStats `json:"rtt"`
 }
@@ -130,6 +133,7 @@ type counters struct {
 	inFlight, goroutines                                               atomic.Int64
 	outcomes                                                           [16]atomic.Uint64
 	rtt                                                                histogram
+	v3                                                                 v3Counters
 }
 
 func (c *counters) outcome(err error) { c.outcomes[outcomeIndex(err)].Add(1) }
@@ -152,6 +156,7 @@ func (c *counters) snapshot() Stats {
 		ReadErrors:   c.readErrors.Load(),
 		Polls:        make(map[string]uint64, len(outcomes)),
 		RTT:          c.rtt.summary(),
+		V3:           c.v3.snapshot(),
 	}
 	for i, o := range outcomes {
 		s.Polls[o] = c.outcomes[i].Load()

@@ -11,16 +11,19 @@ import (
 	"strconv"
 
 	"github.com/gosnmp/gosnmp"
+	"github.com/snmpchaos/snmpchaos/simagent/usm"
 )
 
 // Version is an SNMP protocol version.
 type Version uint8
 
-// Supported versions. SNMPv3 (USM) is planned: its credentials will join
-// the session key's hash and its msgID will be the transport's match key.
+// Supported versions. For V3 (USM), the user's credentials and the
+// context join the session key's hash and the msgID is the transport's
+// match key (see v3.go).
 const (
 	V2c Version = iota // the default
 	V1
+	V3
 )
 
 // String is "v1" or "v2c".
@@ -30,13 +33,18 @@ func (v Version) String() string {
 		return "v1"
 	case V2c:
 		return "v2c"
+	case V3:
+		return "v3"
 	}
 	return "v" + strconv.Itoa(int(v)) + "?"
 }
 
 func (v Version) gosnmp() gosnmp.SnmpVersion {
-	if v == V1 {
+	switch v {
+	case V1:
 		return gosnmp.Version1
+	case V3:
+		return gosnmp.Version3
 	}
 	return gosnmp.Version2c
 }
@@ -66,8 +74,12 @@ type Target struct {
 	Addr string
 	// Version is V2c (the zero value) or V1.
 	Version Version
-	// Community defaults to "public".
+	// Community defaults to "public" (v1, v2c).
 	Community Secret
+	// User is the SNMPv3 USM user (V3). Its passphrases never print.
+	User usm.User
+	// Context is the SNMPv3 contextName (V3; default empty).
+	Context string
 }
 
 // String names the target by address and version only.
@@ -101,6 +113,8 @@ type targetID struct {
 	addr      string
 	version   Version
 	community string
+	user      usm.User
+	context   string
 }
 
 // resolve normalises t's address: IP literal or name, default port 161,

@@ -228,14 +228,16 @@ func (s *udpSock) demux() {
 }
 
 // matchID extracts the request-id of a v1/v2c Response (or Report) whose
-// outer length covers the datagram exactly. For SNMPv3 the msgID will take
-// this role.
+// outer length covers the datagram exactly; for SNMPv3, the msgID.
 func matchID(b []byte) (uint32, bool) {
 	tag, msg, rest, ok := tlv(b)
 	if !ok || tag != 0x30 || len(rest) != 0 {
 		return 0, false
 	}
 	tag, ver, msg, ok := tlv(msg)
+	if ok && tag == 0x02 && len(ver) == 1 && ver[0] == 3 {
+		return matchMsgID(msg)
+	}
 	if !ok || tag != 0x02 || len(ver) != 1 || ver[0] > 1 {
 		return 0, false
 	}

@@ -1,5 +1,6 @@
-// Package simagent runs fleets of simulated SNMP agents (v1 and v2c) in one
-// process, each at its own address, serving data from a shared mib.Store,
+// Package simagent runs fleets of simulated SNMP agents (v1, v2c, and v3
+// with USM when Config.Users are given; see v3.go) in one process, each at
+// its own address, serving data from a shared mib.Store,
 // with faults (delay, drops, truncation, broken replies, restarts) that are
 // decided by a seeded random source and can be changed while the fleet runs.
 //

@@ -23,6 +23,10 @@ type Faults struct {
 	EndOfMib    *EndOfMib    `json:"endOfMib,omitempty"`
 	ErrorStatus *ErrorStatus `json:"errorStatus,omitempty"`
 	Restart     *Restart     `json:"restart,omitempty"`
+	// SNMPv3 engine faults (faults_v3.go).
+	EngineReboot *EngineReboot `json:"engineReboot,omitempty"`
+	TimeDrift    *TimeDrift    `json:"timeDrift,omitempty"`
+	ReportStorm  *ReportStorm  `json:"reportStorm,omitempty"`
 }
 
 // Delay holds replies back. A delayed reply never holds up other agents or

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
+	"github.com/snmpchaos/snmpchaos/simagent/usm"
 )
 
 // Config describes a fleet. Only Store is required.
@@ -45,6 +46,9 @@ type Config struct {
 	Clock func() time.Time
 	// Logger receives lifecycle messages (default: discard).
 	Logger *slog.Logger
+	// Users are every agent's SNMPv3 USM users (none: v3 is not served).
+	// See v3.go for engine IDs, boots and time.
+	Users []usm.User
 }
 
 // LabelRange gives labels to agents From..To inclusive.
@@ -70,6 +74,7 @@ type Fleet struct {
 	gen     uint64
 	closeMu sync.Mutex
 	closed  bool
+	v3      *v3Fleet // nil without Config.Users
 }
 
 // agent is one simulated agent: an address, a start time and faults.
@@ -82,6 +87,7 @@ type agent struct {
 	c      counters
 	sock   *socket // ByPort: the agent's own socket
 	labels map[string]string
+	v3     *v3Engine // nil without Config.Users
 }
 
 // ErrClosed is returned by methods of a closed fleet.
@@ -127,6 +133,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := c.checkUsers(); err != nil {
+		return err
 	}
 	for i, l := range c.Labels {
 		if l.From < 0 || l.To >= c.Agents || l.From > l.To {
@@ -185,6 +194,10 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		}
 		a.faults.Store(newFaultState(p, now, cfg.Seed, i, 0))
 		f.agents[i] = a
+	}
+	f.initV3(now)
+	for _, a := range f.agents {
+		a.v3Applied(&cfg.Faults, now)
 	}
 	for _, l := range cfg.Labels {
 		for i := l.From; i <= l.To; i++ {
@@ -374,6 +387,7 @@ func (f *Fleet) SetFaults(sel Selector, faults Faults) (int, error) {
 		if r := faults.Restart; r != nil {
 			a.start.Store(now.Add(r.Downtime.D()).UnixNano())
 		}
+		a.v3Applied(&faults, now)
 	}
 	return len(idx), nil
 }

@@ -155,6 +155,9 @@ func compile(f *Faults) (*plan, error) {
 			return nil, err
 		}
 	}
+	if err := compileV3(f); err != nil {
+		return nil, err
+	}
 	p.healthy = *f == Faults{}
 	return p, nil
 }
@@ -185,6 +188,7 @@ type faultState struct {
 type decision struct {
 	drop      string // reason, "" to answer
 	delay     time.Duration
+	baseDelay time.Duration // delay before per-prefix extras and the cap
 	duplicate int
 	wrongID   bool
 	garbage   bool
@@ -248,19 +252,8 @@ func (s *faultState) decide(now time.Time, oids [][]uint32) decision {
 		}
 	}
 	if dl := p.delay; dl != nil {
-		d.delay = dl.Fixed.D() + s.jitter(p, dl.Jitter.D())
-		var extra time.Duration
-		for _, pd := range p.prefixes {
-			for _, o := range oids {
-				if mib.OID(o).HasPrefix(pd.oid) && pd.delay > extra {
-					extra = pd.delay
-				}
-			}
-		}
-		d.delay += extra
-		if dl.Max > 0 && d.delay > dl.Max.D() {
-			d.delay = dl.Max.D()
-		}
+		d.baseDelay = dl.Fixed.D() + s.jitter(p, dl.Jitter.D())
+		d.delay = p.delayFor(d.baseDelay, oids)
 	}
 	if du := p.spec.Duplicate; du != nil && (du.Prob == 0 || s.rng.Float64() < du.Prob) {
 		d.duplicate = max(du.Copies, 1)
@@ -273,6 +266,31 @@ func (s *faultState) decide(now time.Time, oids [][]uint32) decision {
 	}
 	if p.errStatus != 0 && s.rng.Float64() < p.errProb {
 		d.errStatus = p.errStatus
+	}
+	return d
+}
+
+// delayFor adds to base the largest per-prefix delay whose subtree holds an
+// OID of any of the lists, and applies the cap.
+func (p *plan) delayFor(base time.Duration, lists ...[][]uint32) time.Duration {
+	var extra time.Duration
+	for _, pd := range p.prefixes {
+		if pd.delay <= extra {
+			continue
+		}
+	lists:
+		for _, oids := range lists {
+			for _, o := range oids {
+				if mib.OID(o).HasPrefix(pd.oid) {
+					extra = pd.delay
+					break lists
+				}
+			}
+		}
+	}
+	d := base + extra
+	if m := p.delay.Max; m > 0 && d > m.D() {
+		d = m.D()
 	}
 	return d
 }

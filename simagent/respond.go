@@ -23,6 +23,7 @@ type responder struct {
 	out   []byte
 	val   []byte
 	last  [][]uint32 // GetBulk: last OID per repeater
+	names [][]uint32 // names answered, kept only for per-prefix delays
 	ended []bool     // GetBulk: repeater reached endOfMibView
 }
 
@@ -105,6 +106,7 @@ func (r *responder) appendLookup(c *lookupCtx, l lookup, room int) bool {
 			return false
 		}
 		r.vbl = appendVarbind(r.vbl, l.name, oidLen, l.exc, nil)
+		r.keepName(c, l.name)
 		return true
 	}
 	_, v := c.store.At(l.idx)
@@ -113,7 +115,15 @@ func (r *responder) appendLookup(c *lookupCtx, l lookup, room int) bool {
 		return false
 	}
 	r.vbl = appendVarbind(r.vbl, l.name, oidLen, v.Tag, r.val)
+	r.keepName(c, l.name)
 	return true
+}
+
+// keepName remembers a name answered when the faults delay by subtree.
+func (r *responder) keepName(c *lookupCtx, name []uint32) {
+	if c.plan != nil && len(c.plan.prefixes) > 0 {
+		r.names = append(r.names, name)
+	}
 }
 
 // respond builds the response to req into r.out. maxSize is the agent's
@@ -121,6 +131,7 @@ func (r *responder) appendLookup(c *lookupCtx, l lookup, room int) bool {
 func (r *responder) respond(c *lookupCtx, req *request, d *decision, maxSize int, bulkCap int) (out []byte, truncated bool) {
 	h := header{version: req.version, community: req.community, reqID: req.reqID}
 	r.vbl = r.vbl[:0]
+	r.names = r.names[:0]
 	if d.errStatus != 0 {
 		return r.errorResponse(&h, req, d.errStatus, c.v1), false
 	}
@@ -214,6 +225,7 @@ rep:
 func (r *responder) tooBig(h *header, req *request, v1 bool) []byte {
 	h.errStatus, h.errIndex = errTooBig, 0
 	r.vbl = r.vbl[:0]
+	r.names = r.names[:0]
 	if v1 {
 		return r.echo(h, req)
 	}

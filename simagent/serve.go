@@ -18,6 +18,7 @@ type worker struct {
 	resp  responder
 	lc    lookupCtx
 	idBuf []byte
+	v3    *v3Scratch // SNMPv3 buffers, made on first use
 }
 
 // serve reads requests from s until it is closed and answers them inline:
@@ -50,6 +51,10 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 	if err := req.decode(pkt); err != nil {
 		c.malformed.Add(1)
 		c.drop(DropMalformed)
+		return
+	}
+	if req.version == 3 {
+		f.handleV3(w, s, a, pkt, src)
 		return
 	}
 	if req.version != 0 && req.version != 1 {
@@ -90,12 +95,14 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 	w.lc = lookupCtx{store: f.cfg.Store, plan: p, v1: v1, age: now.Sub(time.Unix(0, a.start.Load())), seed: a.seed}
 	if d.wrongID {
 		// Answer as an agent confusing its requests would.
-		w.idBuf = ber.AppendInt(w.idBuf[:0], (req.reqIDVal+1)&0x7fffffff)
+		w.idBuf = ber.AppendInt(w.idBuf[:0], wrongID(req.reqIDVal))
 		req.reqID = w.idBuf
 	}
 	out, truncated := w.resp.respond(&w.lc, req, &d, maxSize, bulkCap)
-	if truncated {
-		c.truncated.Add(1)
+	if len(p.prefixes) > 0 {
+		// A slow subtree slows replies that carry its OIDs, whether the
+		// request named them (Get) or they came next (GetNext, GetBulk).
+		d.delay = p.delayFor(d.baseDelay, req.oids, w.resp.names)
 	}
 	faulted := d.errStatus != 0 || p.loopAfter != nil || p.eomAfter != nil
 	if d.wrongID {
@@ -107,6 +114,9 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 	}
 	if t := p.spec.Truncate; t != nil && t.CutBytes > 0 && len(out) > t.CutBytes {
 		out = out[:t.CutBytes]
+		truncated = true
+	}
+	if truncated { // once per reply, however it was cut
 		c.truncated.Add(1)
 	}
 	if d.duplicate > 0 {
@@ -130,11 +140,13 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 }
 
 func (f *Fleet) send(s *socket, a *agent, b []byte, dst netip.AddrPort, oob []byte) {
-	if err := s.write(b, dst, a.addr.Addr(), oob); err != nil {
-		return
-	}
+	// Count first: a client that holds the reply finds it in Stats.
 	a.c.responses.Add(1)
 	a.c.bytesOut.Add(uint64(len(b)))
+	if err := s.write(b, dst, a.addr.Addr(), oob); err != nil {
+		a.c.responses.Add(^uint64(0))
+		a.c.bytesOut.Add(^uint64(len(b) - 1))
+	}
 }
 
 // sendPending sends a delayed reply; it runs on the delay queue's goroutine.
@@ -145,4 +157,14 @@ func (f *Fleet) sendPending(p *pending) {
 	}
 	var oob [64]byte
 	f.send(p.sock, p.agent, p.data, p.dst, oob[:])
+}
+
+// wrongID is a request-id other than id and other than 0 (which some
+// clients accept from any request).
+func wrongID(id int64) int64 {
+	w := (id + 1) & 0x7fffffff
+	if w == 0 {
+		w = 1
+	}
+	return w
 }

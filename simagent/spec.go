@@ -46,7 +46,14 @@ in [0, 1], N a whole number >= 0, OID a dotted numeric OID.
   error-prob=P         probability of the error-status (default 1; needs
                        error)
   restart[=DUR]        restart the agent when applied: silent for DUR,
-                       then sysUpTime and counters start again
+                       then sysUpTime and counters start again (and the
+                       SNMPv3 engine reboots)
+  engine-reboot[=N]    reboot the SNMPv3 engine when applied: engineBoots
+                       +N (default 1), engineTime from 0
+  time-drift=DUR       step the SNMPv3 engineTime by DUR (may be negative,
+                       e.g. -200s)
+  report-storm[=DUR]   answer every SNMPv3 request with an unknownEngineID
+                       Report, for DUR or until replaced
 
 Example: drop=0.05,delay=20ms,jitter=10ms,dist=pareto,slow=1.3.6.1.2.1.2.2:500ms`
 
@@ -84,10 +91,11 @@ var specKeys = []string{
 	"loop", "loop-rewind", "eom",
 	"error", "error-prob",
 	"restart",
+	"engine-reboot", "time-drift", "report-storm",
 }
 
 // flagKeys may be written without a value.
-var flagKeys = map[string]bool{"blackhole": true, "dup": true, "restart": true}
+var flagKeys = map[string]bool{"blackhole": true, "dup": true, "restart": true, "engine-reboot": true, "report-storm": true}
 
 // ParseFaultSpec reads a compact fault spec, the one-line form of Faults
 // used by flags and the control API, e.g. "drop=0.05,delay=20ms,jitter=10ms":
@@ -123,6 +131,9 @@ var flagKeys = map[string]bool{"blackhole": true, "dup": true, "restart": true}
 //	error=STATUS         genErr, tooBig, ... or N  ErrorStatus.Status
 //	error-prob=P         needs error               ErrorStatus.Prob
 //	restart[=DUR]        restart, DUR downtime     Restart.Downtime
+//	engine-reboot[=N]    v3 engineBoots+N          EngineReboot.Boots (default 1)
+//	time-drift=DUR       v3 engineTime step (±)    TimeDrift.Offset
+//	report-storm[=DUR]   v3 unknownEngineID storm  ReportStorm.For (none: until replaced)
 //
 // The result is checked with Faults.Validate. Errors are *SpecError values
 // naming the term, its position, the key and the bad value; they wrap
@@ -285,6 +296,8 @@ func setSpecKey(f *Faults, k, v string) error {
 		if v != "" {
 			f.Restart.Downtime, err = specDur(v)
 		}
+	default:
+		err = setSpecKeyV3(f, k, v)
 	}
 	return err
 }
@@ -462,6 +475,7 @@ func FormatFaultSpec(f Faults) string {
 			add("restart", r.Downtime.String())
 		}
 	}
+	t = formatSpecV3(f, t)
 	if len(t) == 0 {
 		return "none"
 	}

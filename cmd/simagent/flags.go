@@ -12,6 +12,7 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/simagent"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
+	"github.com/snmpchaos/snmpchaos/simagent/usm"
 )
 
 // options are the command line, parsed and checked.
@@ -31,6 +32,7 @@ type options struct {
 	control        string
 	perAgent       bool
 	logLevel       slog.Level
+	users          []usm.User
 }
 
 // selectorGrammar documents simagent.ParseSelector for --help.
@@ -66,6 +68,8 @@ func parseFlags(args []string, stdout io.Writer) (*options, error) {
 	fs.StringVar(&o.control, "control", "", "serve the HTTP control API on `IP:PORT` (loopback only unless --control-any)")
 	controlAny := fs.Bool("control-any", false, "allow --control on a non-loopback address")
 	fs.BoolVar(&o.perAgent, "metrics-per-agent", false, "add per-agent series to /metrics (3 per agent)")
+	var rawUsers v3UserFlags
+	fs.Var(&rawUsers, "v3-user", "serve SNMPv3 user `NAME[:AUTHPROTO:AUTHPASS[:PRIVPROTO:PRIVPASS]]` (repeatable; see SNMPv3 users)")
 	level := fs.String("log-level", "info", "log `LEVEL` on stderr: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -110,6 +114,9 @@ func parseFlags(args []string, stdout io.Writer) (*options, error) {
 	}
 	if set["faults-selector"] && !set["faults"] {
 		return nil, errors.New("--faults-selector: needs --faults")
+	}
+	if o.users, err = parseUsers(rawUsers); err != nil {
+		return nil, err
 	}
 	if o.maxMsgSize != 0 && (o.maxMsgSize < 484 || o.maxMsgSize > 65507) {
 		return nil, fmt.Errorf("--max-msg-size %d: want 484 to 65507", o.maxMsgSize)
@@ -212,7 +219,7 @@ Flags:
 	for _, p := range mib.Profiles() {
 		fmt.Fprintf(&b, "  %s\n", p)
 	}
-	fmt.Fprintf(&b, "\n%s\n\n%s\n", selectorGrammar, simagent.FaultSpecGrammar)
+	fmt.Fprintf(&b, "\n%s\n\n%s\n\n%s\n", v3UserHelp, selectorGrammar, simagent.FaultSpecGrammar)
 	b.WriteString(`
 Control API (--control): GET /agents, GET /agents/{i}, GET|PUT|DELETE
 /faults?selector=SEL (PUT: JSON faults, or a text/plain fault spec),

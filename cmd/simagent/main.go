@@ -133,6 +133,7 @@ func startFleet(ctx context.Context, o *options, store *mib.Store, logger *slog.
 		MaxMsgSize: o.maxMsgSize,
 		Sockets:    o.sockets,
 		Logger:     logger,
+		Users:      o.users,
 	}
 	all := o.faultsSelector == simagent.Selector{All: true}
 	if all {
