@@ -220,6 +220,24 @@ func TestFaultLoopingOIDs(t *testing.T) {
 	}
 }
 
+// TestFaultLoopBackBeforeRoot is the walk-stall regression: an agent that
+// loops back to an OID before the walk's root must fail the walk with
+// ErrOIDNotIncreasing, not end it as if the subtree were complete.
+func TestFaultLoopBackBeforeRoot(t *testing.T) {
+	f, _ := startFleet(t, simagent.Config{Agents: 2})
+	setFaults(t, f, 1, simagent.Faults{Loop: &simagent.Loop{After: ".1.3.6.1.2.1.2.2.1.5.2", Rewind: ".1.3.6.1.2.1.2.2.1.1.1"}})
+	p := newPoller(t)
+	root := MustParseOID(".1.3.6.1.2.1.31.1.1.1.1") // ifName: every answer lies past After
+	for _, bulk := range []bool{true, false} {
+		walk := p.WalkAll
+		if bulk {
+			walk = p.BulkWalkAll
+		}
+		got, err := walk(ctxTimeout(t, 10*time.Second), target(f, 1), root)
+		require.ErrorIs(t, err, ErrOIDNotIncreasing, "bulk=%v: got %d varbinds", bulk, len(got))
+	}
+}
+
 func TestFaultPrematureEndOfMib(t *testing.T) {
 	f, _ := startFleet(t, simagent.Config{Agents: 2})
 	last := MustParseOID(".1.3.6.1.2.1.2.2.1.5.2")

@@ -81,15 +81,21 @@ func (p *Poller) walk(ctx context.Context, s *session, root OID, bulk bool, fn W
 			return err
 		}
 		for _, vb := range vbs {
-			if vb.Type == TypeEndOfMibView || !vb.OID.HasPrefix(root) {
+			if vb.Type == TypeEndOfMibView {
 				return nil
 			}
 			prev := last
 			if prev == nil {
 				prev = root
 			}
+			// Increase is checked before the subtree: an agent that loops
+			// back to before the root must fail, not end the walk as if
+			// it were complete (a silent partial result).
 			if vb.OID.Compare(prev) <= 0 {
 				return &NotIncreasingError{Prev: prev, Got: vb.OID}
+			}
+			if !vb.OID.HasPrefix(root) {
+				return nil
 			}
 			if err := fn(vb); err != nil {
 				return err
