@@ -7,4 +7,44 @@
 // per-phase success and latency bounds, no upward trend over a soak. The
 // result is a Report, written as JSON, text, an HTML page with SVG plots and
 // JUnit XML.
+//
+// # Plugging in a poller
+//
+// Implement Poller (Name, Poll, Close), or wrap a blocking function with
+// Sync:
+//
+//	p := harness.Sync("mypoller", func(ctx context.Context, p harness.Poll) harness.Result {
+//		vbs, err := myClient.Walk(ctx, p.Target.Addr.String(), p.Root)
+//		return harness.Result{Varbinds: convert(vbs), Err: err}
+//	}, myClient.Close)
+//	rep, err := harness.Run(ctx, scenario, p)
+//
+// Convert values with VarbindFromPDU (gosnmp) or VarbindFromPollerlib, or
+// render them as Varbind documents, so walks compare with the agents' data.
+// Implement StatsReporter too, and the harness checks the poller's own
+// count of sockets and goroutines against the OS's. NewPoller makes the
+// bundled ones: pollerlib (default), the gosnmp baselines and the
+// deliberately broken negative controls (PollerKinds lists them with the
+// invariants each is built to break).
+//
+// # Invariants
+//
+//   - connections-closed: after the drain and Close no UDP socket opened
+//     during the run is still open (OS view, /proc/net/udp matched to this
+//     process's descriptors), the count is back to baseline less the
+//     poller's own sockets, the poller's stats say 0, and the views agree.
+//   - goroutines-bounded: every sample stays under baseline +
+//     invariants.maxGoroutines; after Close the count is back to baseline,
+//     else the goroutines left over are listed by stack.
+//   - fds-stable: descriptors after Close at most baseline + fdSlack; the
+//     peak is reported, leftovers listed.
+//   - polls-accounted: scheduled = succeeded + failed, no poll unreported,
+//     none reported twice, and some load actually ran.
+//   - walks-complete: every successful walk equals the agent's data for the
+//     subtree (same OIDs in order and types, static values equal).
+//   - phase-expectations: each phase's minSuccess and maxP99, over polls that
+//     ran under its faults; in recovery phases every agent faulty earlier
+//     and polled must succeed at least once.
+//   - no-trend (invariants.trend): the floor of goroutines, fds and live heap
+//     does not rise over the second half of the load.
 package harness

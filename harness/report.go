@@ -25,21 +25,32 @@ type Report struct {
 	Invariants []InvariantResult `json:"invariants"`
 	Fleet      simagent.Stats    `json:"fleet"`
 	Pass       bool              `json:"pass"`
+	// CloseError is what the poller's Close returned, if anything.
+	CloseError string `json:"closeError,omitempty"`
 }
 
 // PhaseReport is one phase's outcome.
 type PhaseReport struct {
-	Name      string         `json:"name"`
-	Start     time.Duration  `json:"start"` // since the run started
-	End       time.Duration  `json:"end"`
-	Faults    []string       `json:"faults,omitempty"` // "selector: spec"
-	Polls     int            `json:"polls"`
-	Succeeded int            `json:"succeeded"`
-	Failed    int            `json:"failed"`
-	Errors    map[string]int `json:"errors,omitempty"` // by error kind
-	P50       time.Duration  `json:"p50"`
-	P99       time.Duration  `json:"p99"`
-	Max       time.Duration  `json:"max"`
+	Name      string        `json:"name"`
+	Start     time.Duration `json:"start"` // since the run started
+	End       time.Duration `json:"end"`
+	Faults    []string      `json:"faults,omitempty"` // "selector: spec"
+	Polls     int           `json:"polls"`
+	Succeeded int           `json:"succeeded"`
+	Failed    int           `json:"failed"`
+	Skipped   int           `json:"skipped,omitempty"` // came due, never started (see PollCounts.Skipped)
+	// Straddled polls were still in flight when the next phase's faults
+	// came in; they count in Polls, Succeeded and Failed but are not held
+	// to this phase's expectations, and their latency is left out of P50,
+	// P99 and Max, which describe polls that ran under this phase's faults.
+	Straddled int `json:"straddled,omitempty"`
+	// Success is the share of polls that ran under this phase's faults
+	// (Polls less Straddled) that succeeded: what minSuccess is held to.
+	Success float64        `json:"success"`
+	Errors  map[string]int `json:"errors,omitempty"` // by error kind
+	P50     time.Duration  `json:"p50"`
+	P99     time.Duration  `json:"p99"`
+	Max     time.Duration  `json:"max"`
 }
 
 // Sample is one reading of the probes.
@@ -49,7 +60,10 @@ type Sample struct {
 	FDs        int           `json:"fds"`
 	UDPSockets int           `json:"udpSockets"`
 	HeapBytes  uint64        `json:"heapBytes"`
-	InFlight   int           `json:"inFlight"`
+	// HeapLive is the live heap as of the last GC: steadier than
+	// HeapBytes, it is what the trend check reads.
+	HeapLive uint64 `json:"heapLive"`
+	InFlight int    `json:"inFlight"`
 	// Poller is the poller's own view, when it reports one.
 	Poller *PollerStats `json:"poller,omitempty"`
 	// Completed polls since the previous sample and their p99 latency.
@@ -66,6 +80,17 @@ type PollCounts struct {
 	Duplicate  int            `json:"duplicate"`
 	Partial    int            `json:"partial"` // successful walks that differ from the agent's data
 	ByError    map[string]int `json:"byError,omitempty"`
+	// Skipped polls came due but never started: every concurrency slot
+	// stayed busy for a whole interval past their due time. They are not
+	// scheduled; a phase's success ratio is over the polls that ran.
+	Skipped int `json:"skipped"`
+	// Overdue polls stayed unreported past the drain timeout while the
+	// load ran; their slots were released so the load could go on.
+	Overdue int `json:"overdue"`
+	// WalksChecked successful walks were compared with the agent's data;
+	// Unverified ones were not, because faults changed while they ran.
+	WalksChecked int `json:"walksChecked"`
+	Unverified   int `json:"unverified"`
 }
 
 // InvariantResult is one named check with its evidence.

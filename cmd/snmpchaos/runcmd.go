@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/scenarios"
+)
+
+// runOptions are the run command's flags, parsed and checked.
+type runOptions struct {
+	scenario string
+	short    bool
+	out      string
+	poller   string
+	seed     uint64
+	seeded   bool
+	progress string
+	logLevel slog.Level
+}
+
+func runUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, `Usage: snmpchaos run SCENARIO|FILE [flags]
+
+Runs a bundled scenario (see snmpchaos list) or a scenario file against a
+poller: starts the simulated fleet on loopback, drives the load through the
+scenario's phases and faults, then checks the invariants. Progress goes to
+stderr (one line a second), the verdict to stdout, and the reports into
+--out: report.txt, report.json, report.html (plots) and junit.xml.
+
+Flags:
+`)
+	printFlags(w, fs)
+	fmt.Fprintf(w, `
+Pollers (--poller): %s
+
+On SIGINT or SIGTERM the run stops its load, drains, closes the poller,
+writes the reports with the run marked interrupted, and exits 130; a second
+signal kills it at once.
+
+Exit status: 0 when every invariant holds, 1 when one is violated (or the
+run could not be carried out), 2 for bad input (flags, an unknown scenario
+or poller, a malformed scenario file), 130 when interrupted.
+`, strings.Join(harness.Pollers(), ", "))
+}
+
+// parseRunFlags reads the run command's arguments.
+func parseRunFlags(args []string, stdout io.Writer) (*runOptions, error) {
+	o := &runOptions{}
+	fs := newFlagSet("run")
+	fs.BoolVar(&o.short, "short", false, "run the scenario's short profile (fewer agents, shorter phases)")
+	fs.StringVar(&o.out, "out", "", "write the reports into `DIR` (default ./out/SCENARIO-TIMESTAMP)")
+	fs.StringVar(&o.poller, "poller", "pollerlib", "drive poller `NAME` (see Pollers)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed every random decision with `N` (default: the scenario's seed, else random; printed in the verdict)")
+	fs.StringVar(&o.progress, "progress", "auto", "progress `MODE` on stderr: auto (rewrite one line on a terminal, a line a second otherwise), lines, or off")
+	level := fs.String("log-level", "warn", "log the run's lifecycle on stderr at `LEVEL`: debug, info, warn or error")
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		runUsage(stdout, fs)
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	fs.Visit(func(f *flag.Flag) { o.seeded = o.seeded || f.Name == "seed" })
+	switch len(pos) {
+	case 0:
+		return nil, errors.New("no scenario given: name a bundled one (snmpchaos list) or a file")
+	case 1:
+		o.scenario = pos[0]
+	default:
+		return nil, fmt.Errorf("one scenario at a time, got %q", pos)
+	}
+	if !slices.Contains(harness.Pollers(), o.poller) {
+		return nil, fmt.Errorf("--poller %q: unknown poller (have: %s)", o.poller, strings.Join(harness.Pollers(), ", "))
+	}
+	if !slices.Contains([]string{"auto", "lines", "off"}, o.progress) {
+		return nil, fmt.Errorf("--progress %q: want auto, lines or off", o.progress)
+	}
+	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
+	}
+	return o, nil
+}
+
+// runCmd runs one scenario and writes its reports.
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseRunFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprint(stderr, flagError("run", err))
+		return exitUsage
+	}
+	sc, err := scenarios.Open(o.scenario)
+	if err != nil {
+		fmt.Fprintf(stderr, "snmpchaos run: %s\n", describeLoadError(err))
+		return exitUsage
+	}
+	out := o.out
+	if out == "" {
+		out = filepath.Join("out", sc.Name+"-"+time.Now().Format("20060102-150405"))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil { // fail now, not after the run
+		fmt.Fprintf(stderr, "snmpchaos run: --out: %v\n", err)
+		return exitUsage
+	}
+	eff := sc
+	if o.short {
+		eff = sc.Shortened()
+	}
+	settings := harness.SettingsFor(eff)
+	if o.seeded {
+		settings.Seed = o.seed
+	}
+	// From here on Run owns the poller and closes it.
+	poller, err := harness.NewPoller(o.poller, settings)
+	if err != nil {
+		fmt.Fprintf(stderr, "snmpchaos run: --poller %s: %v\n", o.poller, err)
+		return exitUsage
+	}
+
+	// Logs go through the progress printer so that they do not land in the
+	// middle of a status line.
+	pp := harness.NewProgressPrinter(stderr, o.progress == "auto" && harness.IsTerminal(stderr))
+	logger := slog.New(slog.NewTextHandler(pp, &slog.HandlerOptions{Level: o.logLevel}))
+	opts := []harness.Option{harness.WithShort(o.short), harness.WithLogger(logger)}
+	if o.seeded {
+		opts = append(opts, harness.WithSeed(o.seed))
+	}
+	if o.progress != "off" {
+		opts = append(opts, harness.WithProgress(pp.Update))
+	}
+	fmt.Fprintf(stderr, "snmpchaos: running %s (%d agents, %s) with poller %s; reports go to %s\n",
+		sc.Name, eff.Fleet.Agents, eff.TotalDuration(), o.poller, out)
+	rep, runErr := harness.Run(ctx, sc, poller, opts...)
+	pp.Done()
+	if r, ok := poller.(harness.Releaser); ok {
+		r.Release() // a negative control's deliberate leaks, now measured
+	}
+	return finish(ctx, rep, runErr, out, stdout, stderr)
+}
+
+// finish writes the reports and the verdict and picks the exit code.
+func finish(ctx context.Context, rep *harness.Report, runErr error, out string, stdout, stderr io.Writer) int {
+	interrupted := runErr != nil && ctx.Err() != nil
+	if rep == nil {
+		fmt.Fprintf(stderr, "snmpchaos run: %v\n", runErr)
+		if errors.Is(runErr, harness.ErrBadInput) {
+			return exitUsage
+		}
+		if interrupted {
+			return exitInterrupted
+		}
+		return exitFail
+	}
+	if interrupted {
+		harness.MarkInterrupted(rep, context.Cause(ctx))
+	} else if runErr != nil {
+		fmt.Fprintf(stderr, "snmpchaos run: %v\n", runErr)
+	}
+	if err := harness.WriteText(stdout, rep); err != nil {
+		fmt.Fprintf(stderr, "snmpchaos run: %v\n", err)
+	}
+	files, err := harness.WriteAll(out, rep)
+	if err != nil {
+		fmt.Fprintf(stderr, "snmpchaos run: writing reports: %v\n", err)
+		return exitFail
+	}
+	fmt.Fprintf(stdout, "\nReport: %s (plots)\n        %s, %s, %s\n", files.HTML, files.Text, files.JSON, files.JUnit)
+	switch {
+	case interrupted:
+		return exitInterrupted
+	case rep.Pass && runErr == nil:
+		return exitOK
+	default:
+		return exitFail
+	}
+}

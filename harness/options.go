@@ -1,0 +1,128 @@
+package harness
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Option configures Run.
+type Option interface {
+	apply(*runConfig)
+}
+
+type optionFunc func(*runConfig)
+
+func (f optionFunc) apply(c *runConfig) { f(c) }
+
+// runConfig holds every setting of a run; defaults are set in newRunConfig.
+type runConfig struct {
+	short          bool
+	seed           uint64
+	seeded         bool
+	logger         *slog.Logger
+	progress       func(Progress)
+	sampleEvery    time.Duration
+	progressEvery  time.Duration
+	settleTimeout  time.Duration
+	closeTimeout   time.Duration
+	drainTimeout   time.Duration // 0: derived from the scenario's poller settings
+	readyTimeout   time.Duration
+	skipReadyCheck bool
+}
+
+func newRunConfig(opts []Option) runConfig {
+	c := runConfig{
+		logger:        slog.New(slog.DiscardHandler),
+		sampleEvery:   100 * time.Millisecond,
+		progressEvery: time.Second,
+		settleTimeout: 5 * time.Second,
+		closeTimeout:  10 * time.Second,
+		readyTimeout:  5 * time.Second,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// WithShort runs the scenario's short profile (Scenario.Shortened).
+func WithShort(short bool) Option {
+	return optionFunc(func(c *runConfig) { c.short = short })
+}
+
+// WithSeed overrides the scenario's seed. Without it a scenario seed of 0
+// makes Run pick a random seed; either way the seed is logged and recorded
+// in the report, so the run replays with WithSeed.
+func WithSeed(seed uint64) Option {
+	return optionFunc(func(c *runConfig) { c.seed, c.seeded = seed, true })
+}
+
+// WithLogger sets where the run logs its lifecycle (default: discarded).
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *runConfig) { c.logger = l })
+}
+
+// WithProgress has fn called with a status snapshot at least every second
+// while the run lasts, and once more at the end. fn runs on the sampling
+// goroutine: it must return quickly.
+func WithProgress(fn func(Progress)) Option {
+	return optionFunc(func(c *runConfig) { c.progress = fn })
+}
+
+// WithSettleTimeout bounds how long Run waits, after the poller is closed,
+// for goroutines, fds and sockets to come back to baseline before it takes
+// the final sample (default 5s). A clean poller settles in milliseconds;
+// a leaky one uses the whole timeout.
+func WithSettleTimeout(d time.Duration) Option {
+	return optionFunc(func(c *runConfig) {
+		if d > 0 {
+			c.settleTimeout = d
+		}
+	})
+}
+
+// WithDrainTimeout bounds how long Run waits for polls in flight after the
+// last phase (default: poller timeout × (retries + 2) + 2s). Polls still
+// unreported when it ends are also released from their concurrency slot
+// while the load runs.
+func WithDrainTimeout(d time.Duration) Option {
+	return optionFunc(func(c *runConfig) {
+		if d > 0 {
+			c.drainTimeout = d
+		}
+	})
+}
+
+// Progress is a status snapshot of a running scenario, for a progress line.
+type Progress struct {
+	Scenario string `json:"scenario"`
+	Poller   string `json:"poller"`
+	// Stage is "load" while phases run, then "drain", "close", "settle" and
+	// "done".
+	Stage string `json:"stage"`
+	// Phase is the current phase's name and PhaseIndex its index (from 0);
+	// Phases is how many there are.
+	Phase      string `json:"phase"`
+	PhaseIndex int    `json:"phaseIndex"`
+	Phases     int    `json:"phases"`
+	// Elapsed is the time since the run started; Planned the load's planned
+	// duration (the sum of the phases).
+	Elapsed time.Duration `json:"elapsed"`
+	Planned time.Duration `json:"planned"`
+	// Polls so far.
+	Scheduled int `json:"scheduled"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	InFlight  int `json:"inFlight"`
+	Skipped   int `json:"skipped"`
+	// The latest probe reading.
+	Goroutines int    `json:"goroutines"`
+	FDs        int    `json:"fds"`
+	UDPSockets int    `json:"udpSockets"`
+	HeapBytes  uint64 `json:"heapBytes"`
+}

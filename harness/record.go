@@ -1,0 +1,280 @@
+package harness
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/snmpchaos/snmpchaos/simagent"
+)
+
+// evidenceLimit caps the evidence lines kept per kind.
+const evidenceLimit = 10
+
+// pollState is one scheduled poll, from dispatch to its report.
+type pollState struct {
+	poll      Poll
+	phase     int
+	start     time.Time
+	gen       uint64 // fault generation at dispatch
+	reports   int
+	abandoned bool // slot released while unreported (overdue)
+}
+
+// phaseAcc accumulates one phase's outcomes.
+type phaseAcc struct {
+	polls, succeeded, failed, skipped int
+	// straddled polls were still in flight when the faults changed;
+	// straddledOK of them succeeded.
+	straddled, straddledOK   int
+	errors                   map[string]int
+	examples                 map[string]string // first error of each kind
+	latency                  latencyHist
+	okByAgent, polledByAgent []int32
+}
+
+// recorder accounts for every poll exactly once and keeps what the
+// invariants need. It is safe for concurrent use: done callbacks arrive
+// from any goroutine.
+type recorder struct {
+	checker  *walkChecker
+	faultsOf func(agent int) simagent.Faults
+	gen      func() uint64
+	release  func() // frees one concurrency slot
+	changed  chan struct{}
+
+	mu       sync.Mutex
+	closed   bool
+	inflight map[uint64]*pollState
+	counts   PollCounts
+	phases   []phaseAcc
+	// window holds latencies completed since the sampler last looked.
+	window     []time.Duration
+	duplicates []string
+	partials   []string
+	lateAfter  int // reports after the poller was closed and accounted
+}
+
+func newRecorder(phases, agents int, checker *walkChecker, faultsOf func(int) simagent.Faults, gen func() uint64, release func()) *recorder {
+	r := &recorder{
+		checker:  checker,
+		faultsOf: faultsOf,
+		gen:      gen,
+		release:  release,
+		changed:  make(chan struct{}, 1),
+		inflight: make(map[uint64]*pollState),
+		phases:   make([]phaseAcc, phases),
+		counts:   PollCounts{ByError: map[string]int{}},
+	}
+	for i := range r.phases {
+		r.phases[i].errors = map[string]int{}
+		r.phases[i].examples = map[string]string{}
+		r.phases[i].okByAgent = make([]int32, agents)
+		r.phases[i].polledByAgent = make([]int32, agents)
+	}
+	return r
+}
+
+// begin registers a poll about to be handed to the poller.
+func (r *recorder) begin(p Poll, phase int, now time.Time) *pollState {
+	ps := &pollState{poll: p, phase: phase, start: now, gen: r.gen()}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inflight[p.ID] = ps
+	r.counts.Scheduled++
+	r.phases[phase].polls++
+	r.phases[phase].polledByAgent[p.Target.Index]++
+	return ps
+}
+
+// skip counts a poll that came due but could not start.
+func (r *recorder) skip(phase int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counts.Skipped++
+	r.phases[phase].skipped++
+}
+
+// done records a poll's report. Only the first report of a poll counts;
+// later ones are duplicates.
+func (r *recorder) done(ps *pollState, res Result) {
+	now := time.Now()
+	// Compare walks outside the lock: it only reads immutable data.
+	straddled := r.gen() != ps.gen
+	verdict, checked := "", false
+	if res.Err == nil && !straddled && (ps.poll.Op == OpWalk || ps.poll.Op == OpBulkWalk) {
+		checked = true
+		verdict = r.checker.check(ps.poll.Root, ps.poll.Target.Version == "1", r.faultsOf(ps.poll.Target.Index), res.Varbinds)
+		if r.gen() != ps.gen { // the faults changed while we compared
+			checked, straddled = false, true
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ps.reports++
+	if ps.reports > 1 {
+		r.counts.Duplicate++
+		if len(r.duplicates) < evidenceLimit {
+			r.duplicates = append(r.duplicates, fmt.Sprintf("poll %d (agent %d %s) reported %d times", ps.poll.ID, ps.poll.Target.Index, describeOp(ps.poll), ps.reports))
+		}
+		return
+	}
+	if r.closed {
+		r.lateAfter++
+		return
+	}
+	delete(r.inflight, ps.poll.ID)
+	if !ps.abandoned {
+		r.release()
+	}
+	lat := now.Sub(ps.start)
+	ph := &r.phases[ps.phase]
+	if straddled {
+		ph.straddled++
+		if res.Err == nil {
+			ph.straddledOK++
+		}
+	} else {
+		ph.latency.add(lat)
+	}
+	r.window = append(r.window, lat)
+	if res.Err != nil {
+		k := ErrorKind(res.Err)
+		r.counts.Failed++
+		r.counts.ByError[k]++
+		ph.failed++
+		ph.errors[k]++
+		if _, ok := ph.examples[k]; !ok && !straddled {
+			ph.examples[k] = fmt.Sprintf("agent %d %s: %v", ps.poll.Target.Index, describeOp(ps.poll), res.Err)
+		}
+	} else {
+		r.counts.Succeeded++
+		ph.succeeded++
+		ph.okByAgent[ps.poll.Target.Index]++
+		switch {
+		case checked:
+			r.counts.WalksChecked++
+			if verdict != "" {
+				r.counts.Partial++
+				if len(r.partials) < evidenceLimit {
+					r.partials = append(r.partials, fmt.Sprintf("agent %d (%s) %s: %s", ps.poll.Target.Index, ps.poll.Target.Addr, describeOp(ps.poll), verdict))
+				}
+			}
+		case ps.poll.Op != OpGet:
+			r.counts.Unverified++
+		}
+	}
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+
+// reap releases the slots of polls unreported for longer than limit, so
+// a poller that loses polls does not starve the load. They are still
+// accounted when they report, and as unreported when they never do.
+func (r *recorder) reap(now time.Time, limit time.Duration) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, ps := range r.inflight {
+		if !ps.abandoned && now.Sub(ps.start) > limit {
+			ps.abandoned = true
+			r.counts.Overdue++
+			r.release()
+			n++
+		}
+	}
+	return n
+}
+
+// straddledOK lists per phase how many straddling polls succeeded.
+func (r *recorder) straddledOK() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]int, len(r.phases))
+	for i := range r.phases {
+		out[i] = r.phases[i].straddledOK
+	}
+	return out
+}
+
+// inFlight is the number of polls not reported yet.
+func (r *recorder) inFlight() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.inflight)
+}
+
+// takeWindow returns the polls completed since the last call and their
+// 99th percentile latency.
+func (r *recorder) takeWindow() (int, time.Duration) {
+	r.mu.Lock()
+	w := r.window
+	r.window = nil
+	r.mu.Unlock()
+	return len(w), percentile(w, 0.99)
+}
+
+// progress fills the poll figures of a progress snapshot.
+func (r *recorder) progress(p *Progress) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p.Scheduled, p.Succeeded, p.Failed = r.counts.Scheduled, r.counts.Succeeded, r.counts.Failed
+	p.InFlight, p.Skipped = len(r.inflight), r.counts.Skipped
+}
+
+// finish closes the books after the poller is closed: polls still in
+// flight are unreported. It returns the final counts and evidence.
+func (r *recorder) finish(now time.Time) (PollCounts, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	r.counts.Unreported = len(r.inflight)
+	ids := make([]uint64, 0, len(r.inflight))
+	for id := range r.inflight {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var ev []string
+	for i, id := range ids {
+		if i == evidenceLimit {
+			ev = append(ev, fmt.Sprintf("... and %d more unreported polls", len(ids)-evidenceLimit))
+			break
+		}
+		ps := r.inflight[id]
+		ev = append(ev, fmt.Sprintf("poll %d (agent %d %s, %s) never reported, dispatched %s before the poller closed", id, ps.poll.Target.Index, ps.poll.Target.Addr, describeOp(ps.poll), now.Sub(ps.start).Round(time.Millisecond)))
+	}
+	c := r.counts
+	c.ByError = make(map[string]int, len(r.counts.ByError))
+	for k, v := range r.counts.ByError {
+		c.ByError[k] = v
+	}
+	return c, ev
+}
+
+// describeOp renders "get .1.3.6.1.2.1.1.3.0" or "bulkwalk .1.3.6.1.2.1.2.2".
+func describeOp(p Poll) string {
+	if p.Op == OpGet {
+		switch len(p.OIDs) {
+		case 0:
+			return "get"
+		case 1:
+			return "get " + p.OIDs[0]
+		}
+		return fmt.Sprintf("get %s (+%d)", p.OIDs[0], len(p.OIDs)-1)
+	}
+	return string(p.Op) + " " + p.Root
+}
+
+// percentile returns the p-quantile (nearest rank) of ds, sorting a copy.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	k := int(p*float64(len(s))+0.999999) - 1
+	return s[min(max(k, 0), len(s)-1)]
+}

@@ -1,0 +1,136 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snmpchaos/snmpchaos/pollerlib"
+	"github.com/snmpchaos/snmpchaos/simagent"
+)
+
+func newTestRecorder(t *testing.T, gen *uint64) (*recorder, *int) {
+	t.Helper()
+	released := 0
+	r := newRecorder(2, 4, &walkChecker{store: typesStore(t)}, func(int) simagent.Faults { return simagent.Faults{} },
+		func() uint64 { return *gen }, func() { released++ })
+	return r, &released
+}
+
+func TestRecorderAccountsEachPollOnce(t *testing.T) {
+	var gen uint64
+	r, released := newTestRecorder(t, &gen)
+	now := time.Now()
+	target := Target{Index: 1, Addr: netip.MustParseAddrPort("127.0.0.2:161")}
+	get := r.begin(Poll{ID: 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now)
+	walk := r.begin(Poll{ID: 2, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, now)
+	lost := r.begin(Poll{ID: 3, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now)
+	failed := r.begin(Poll{ID: 4, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now)
+	_ = lost
+	assert.Equal(t, 4, r.inFlight())
+
+	r.done(get, Result{})
+	r.done(get, Result{}) // a duplicate
+	r.done(walk, Result{Varbinds: nil})
+	r.done(failed, Result{Err: fmt.Errorf("op: %w", pollerlib.ErrTimeout)})
+	assert.Equal(t, 3, *released, "a slot per first report")
+	assert.Equal(t, 1, r.reap(now.Add(time.Hour), time.Minute), "the lost poll's slot comes back")
+	assert.Equal(t, 4, *released)
+
+	c, unreported := r.finish(now.Add(2 * time.Second))
+	assert.Equal(t, 4, c.Scheduled)
+	assert.Equal(t, 2, c.Succeeded)
+	assert.Equal(t, 1, c.Failed)
+	assert.Equal(t, 1, c.Unreported)
+	assert.Equal(t, 1, c.Duplicate)
+	assert.Equal(t, 1, c.Overdue)
+	assert.Equal(t, 1, c.Partial, "an empty walk of a non-empty subtree")
+	assert.Equal(t, map[string]int{"timeout": 1}, c.ByError)
+	require.Len(t, unreported, 1)
+	assert.Contains(t, unreported[0], "poll 3 (agent 1 127.0.0.2:161, get .1.3) never reported")
+	require.Len(t, r.duplicates, 1)
+	assert.Contains(t, r.duplicates[0], "poll 1")
+	require.Len(t, r.partials, 1)
+	assert.Contains(t, r.partials[0], "partial: 0 of 1")
+
+	r.done(lost, Result{}) // after the books closed: ignored
+	assert.Equal(t, 1, r.lateAfter)
+}
+
+func TestRecorderStraddledPolls(t *testing.T) {
+	var gen uint64 = 2
+	r, _ := newTestRecorder(t, &gen)
+	target := Target{Index: 0}
+	p := r.begin(Poll{ID: 1, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, time.Now())
+	gen = 4 // the faults changed while it ran
+	r.done(p, Result{})
+	c, _ := r.finish(time.Now())
+	assert.Equal(t, 0, c.Partial, "not compared")
+	assert.Equal(t, 1, c.Unverified)
+	assert.Equal(t, 1, r.phases[0].straddled)
+	assert.Equal(t, []int{1, 0}, r.straddledOK())
+}
+
+func TestLatencyHist(t *testing.T) {
+	var h latencyHist
+	assert.Zero(t, h.quantile(0.99))
+	for i := 1; i <= 100; i++ {
+		h.add(time.Duration(i) * time.Millisecond)
+	}
+	p50, p99 := h.quantile(0.5), h.quantile(0.99)
+	assert.InDelta(t, float64(50*time.Millisecond), float64(p50), float64(50*time.Millisecond)*0.05)
+	assert.GreaterOrEqual(t, p99, 99*time.Millisecond)
+	assert.LessOrEqual(t, p99, 100*time.Millisecond, "never above the maximum")
+	assert.Equal(t, 100*time.Millisecond, h.max)
+	h.add(time.Hour) // past the last bucket
+	assert.Equal(t, time.Hour, h.quantile(1))
+}
+
+func TestLinearFitAndTrend(t *testing.T) {
+	s, b := linearFit([]float64{0, 1, 2, 3}, []float64{1, 3, 5, 7})
+	assert.InDelta(t, 2, s, 1e-9)
+	assert.InDelta(t, 1, b, 1e-9)
+
+	mk := func(leak bool) *evidence {
+		var ss []Sample
+		for i := range 600 {
+			g := 100 + (i*7)%40 // load swings
+			if leak {
+				g += i / 5
+			}
+			ss = append(ss, Sample{T: time.Duration(i) * 100 * time.Millisecond, Goroutines: g, FDs: 20, HeapLive: 10 << 20})
+		}
+		return &evidence{samples: ss, phases: []PhaseReport{{Start: 0, End: 60 * time.Second}}}
+	}
+	assert.True(t, noTrend(mk(false)).Pass, "swings are no trend")
+	res := noTrend(mk(true))
+	assert.False(t, res.Pass)
+	require.NotEmpty(t, res.Evidence)
+	assert.Contains(t, res.Evidence[0], "goroutines floor rises by")
+}
+
+func TestErrorKind(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, "ok"},
+		{fmt.Errorf("x: %w", pollerlib.ErrTimeout), "timeout"},
+		{&pollerlib.StatusError{Status: 1}, "tooBig"},
+		{context.Canceled, "canceled"},
+		{errors.New("request timeout (after 2 retries)"), "timeout"},
+		{fmt.Errorf("dial: %w", errors.Join(errors.New("socket"), errTooManyFiles)), "emfile"},
+		{ErrClosed, "closed"},
+		{&kindError{kind: "status", err: errors.New("x")}, "status"},
+		{errors.New("boom"), "error"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, ErrorKind(tt.err), "%v", tt.err)
+	}
+}

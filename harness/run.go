@@ -1,0 +1,408 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/snmpchaos/snmpchaos/scenarios"
+	"github.com/snmpchaos/snmpchaos/simagent"
+	"github.com/snmpchaos/snmpchaos/simagent/mib"
+)
+
+// ErrBadInput is wrapped by Run's errors about its arguments.
+var ErrBadInput = errors.New("harness: bad input")
+
+// Run drives p against a simulated fleet through the phases of sc and
+// returns what it found. It starts the fleet, takes a baseline reading,
+// samples the probes at 10 Hz on its own goroutine, and for each phase
+// applies the phase's faults and polls every agent once per interval with
+// bounded concurrency, recording every poll's outcome. Then it drains, closes
+// p, waits for the process to settle, stops the fleet and checks the
+// invariants: Report.Pass is true when all of them hold.
+//
+// The probes read process-wide figures (goroutines, descriptors, sockets),
+// so only one Run should execute in a process at a time, and nothing else
+// should open sockets or start goroutines meanwhile.
+//
+// Run closes p. An error means the run could not be made (bad scenario
+// data, no fleet, or ctx ended); the report returned with it, if any, holds
+// what was seen so far.
+func Run(ctx context.Context, sc *scenarios.Scenario, p Poller, opts ...Option) (*Report, error) {
+	if sc == nil || p == nil {
+		return nil, fmt.Errorf("%w: Run needs a scenario and a poller", ErrBadInput)
+	}
+	cfg := newRunConfig(opts)
+	if cfg.short {
+		sc = sc.Shortened()
+	}
+	seed := sc.Seed
+	switch {
+	case cfg.seeded:
+		seed = cfg.seed
+	case seed == 0:
+		seed = rand.Uint64()
+	}
+	log := cfg.logger.With("scenario", sc.Name, "poller", p.Name())
+	log.Info("harness: run starting", "seed", seed, "short", cfg.short, "agents", sc.Fleet.Agents, "phases", len(sc.Phases), "planned", sc.TotalDuration())
+
+	r := &run{cfg: cfg, sc: sc, p: p, seed: seed, log: log, t0: time.Now()}
+	r.stats, _ = p.(StatsReporter)
+	r.rep = &Report{
+		Scenario: sc.Name, Description: sc.Description, Poller: p.Name(), Seed: seed,
+		Short: cfg.short, Agents: sc.Fleet.Agents, Started: r.t0,
+	}
+	if err := r.startFleet(ctx); err != nil {
+		r.closePollerQuietly()
+		return nil, err
+	}
+	defer r.fleet.Close()
+	err := r.execute(ctx)
+	r.rep.Duration = time.Since(r.t0)
+	log.Info("harness: run finished", "pass", r.rep.Pass, "duration", r.rep.Duration.Round(time.Millisecond), "seed", seed)
+	return r.rep, err
+}
+
+// run is the state of one Run.
+type run struct {
+	cfg   runConfig
+	sc    *scenarios.Scenario
+	p     Poller
+	stats StatsReporter
+	seed  uint64
+	log   *slog.Logger
+	t0    time.Time
+	rep   *Report
+	fleet *simagent.Fleet
+	rec   *recorder
+	sem   chan struct{}
+	// pollCtx is handed to every poll: it outlives the load (polls drain
+	// after it) and is cancelled once the drain is over.
+	pollCtx     context.Context
+	cancelPolls context.CancelFunc
+	phase       atomic.Int32
+	gen         atomic.Uint64
+
+	mu      sync.Mutex // guards stage, samples, last
+	stage   string
+	samples []Sample
+	last    Sample
+
+	// faultyBefore[i] lists agents faulty in some phase before phase i.
+	faultyBefore [][]int
+}
+
+// startFleet loads the data, starts the agents and waits until they answer.
+func (r *run) startFleet(ctx context.Context) error {
+	fl := r.sc.Fleet
+	spec := fl.Profile
+	if spec == "" {
+		spec = dataPath(r.sc.Source, fl.Data)
+	}
+	store, err := mib.Open(spec)
+	if err != nil {
+		return fmt.Errorf("harness: scenario %s: fleet data: %w", r.sc.Name, err)
+	}
+	listen, err := netip.ParseAddrPort(fl.Listen)
+	if err != nil {
+		return fmt.Errorf("%w: scenario %s: fleet.listen %q: %w", ErrBadInput, r.sc.Name, fl.Listen, err)
+	}
+	r.fleet, err = simagent.Start(ctx, simagent.Config{
+		Agents: fl.Agents, Listen: listen, ByPort: fl.ByPort, Store: store, Community: fl.Community,
+		Seed: r.seed, MaxMsgSize: fl.MaxMsgSize, Labels: fl.Labels, Logger: r.log,
+	})
+	if err != nil {
+		return fmt.Errorf("harness: scenario %s: start fleet: %w", r.sc.Name, err)
+	}
+	if !r.cfg.skipReadyCheck {
+		if err := waitReady(ctx, r.fleet, r.cfg.readyTimeout); err != nil {
+			_ = r.fleet.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+// dataPath resolves a data file named in a scenario relative to the
+// scenario file when it is there.
+func dataPath(source, data string) string {
+	if filepath.IsAbs(data) || source == "" {
+		return data
+	}
+	p := filepath.Join(filepath.Dir(source), data)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return data
+}
+
+// execute runs the stages after the fleet is up.
+func (r *run) execute(ctx context.Context) error {
+	n := r.fleet.Len()
+	r.sem = make(chan struct{}, r.sc.Load.Concurrency)
+	release := func() { <-r.sem }
+	r.rec = newRecorder(len(r.sc.Phases), n, &walkChecker{store: r.fleet.Store()}, r.fleet.Faults, r.gen.Load, release)
+	r.pollCtx, r.cancelPolls = context.WithCancel(context.WithoutCancel(ctx))
+	defer r.cancelPolls()
+
+	// Sampler: owned here, stopped before returning.
+	stopSampler := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { r.sampleLoop(stopSampler) })
+	samplerStopped := false
+	stopSampling := func() {
+		if !samplerStopped {
+			close(stopSampler)
+			wg.Wait()
+			samplerStopped = true
+		}
+	}
+	defer stopSampling()
+
+	heap := newHeapReader()
+	base := r.read(heap)
+	r.rep.Baseline = base.sample
+	r.log.Info("harness: baseline", "goroutines", base.sample.Goroutines, "fds", base.sample.FDs, "udpSockets", base.sample.UDPSockets)
+
+	runErr := r.load(ctx, n)
+
+	r.setStage("drain")
+	drained := r.drain(ctx)
+	r.cancelPolls()
+	r.setStage("close")
+	r.closePoller()
+	counts, unreported := r.rec.finish(time.Now())
+	r.setStage("settle")
+	r.settle(ctx, heap, base.sample)
+	after := r.read(heap)
+	r.rep.After = after.sample
+	r.setStage("done")
+	stopSampling()
+	r.progressNow()
+	r.rep.Fleet = r.fleet.Stats()
+	if err := r.fleet.Close(); err != nil {
+		r.log.Warn("harness: fleet close", "err", err)
+	}
+
+	r.mu.Lock()
+	r.rep.Samples = r.samples
+	r.mu.Unlock()
+	r.rep.Polls = counts
+	r.rep.Phases = r.phaseReports()
+	r.rep.Invariants = evaluate(&evidence{
+		sc: r.sc, base: base.sample, after: after.sample, samples: r.rep.Samples,
+		baseUDP: base.proc.UDP, afterUDP: after.proc.UDP, baseFDs: base.fds, afterFDs: after.fds,
+		baseG: base.g, afterG: after.g, reporter: r.stats != nil, procErr: errors.Join(base.err, after.err),
+		counts: counts, unreported: unreported, duplicates: r.rec.duplicates, partials: r.rec.partials,
+		phases: r.rep.Phases, recovery: r.recoveryGaps(), straddledOK: r.rec.straddledOK(),
+		examples: r.errorExamples(), drained: drained, closeErr: r.rep.CloseError,
+	})
+	r.rep.Pass = runErr == nil
+	for _, iv := range r.rep.Invariants {
+		if !iv.Pass {
+			r.rep.Pass = false
+			r.log.Warn("harness: invariant violated", "invariant", iv.Name, "summary", iv.Summary)
+		}
+	}
+	return runErr
+}
+
+// reading is a full reading of the process: the probes, every descriptor,
+// every goroutine's stack. Taken at baseline and after the run.
+type reading struct {
+	sample Sample
+	proc   procReading
+	fds    map[int]string
+	g      goroutineDump
+	err    error
+}
+
+func (r *run) read(heap *heapReader) reading {
+	var rd reading
+	rd.sample, rd.proc, rd.err = r.sample(heap)
+	rd.fds, _, _, _ = readFDTable(true)
+	rd.g = dumpGoroutines()
+	return rd
+}
+
+// load runs the phases with the driver; it returns ctx's error when the
+// run was interrupted.
+func (r *run) load(ctx context.Context, n int) error {
+	targets := make([]Target, n)
+	for i := range targets {
+		targets[i] = Target{Index: i, Addr: r.fleet.Addr(i), Community: r.fleet.Community(), Version: "2c"}
+	}
+	rng := rand.New(rand.NewPCG(r.seed, 0x6c6f6164))
+	start := time.Now().Add(20 * time.Millisecond)
+	starts := make([]time.Time, len(r.sc.Phases))
+	applied := make([]chan struct{}, len(r.sc.Phases))
+	at := start
+	for i, ph := range r.sc.Phases {
+		starts[i], applied[i] = at, make(chan struct{})
+		at = at.Add(ph.Duration.D())
+	}
+	d := &driver{
+		poller: r.p, targets: targets, ops: r.sc.Load.Ops, interval: r.sc.Load.Interval.D(),
+		jitter: r.sc.Load.Jitter, rng: rng, sem: r.sem, rec: r.rec, phaseStart: starts, applied: applied, current: &r.phase,
+		start: start, end: at, overdue: r.drainTimeout(),
+	}
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	var wg sync.WaitGroup
+	wg.Go(func() { d.run(loadCtx, r.pollCtx) })
+	defer wg.Wait()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for i, ph := range r.sc.Phases {
+		if !sleepUntil(ctx, timer, starts[i]) {
+			stopLoad()
+			return fmt.Errorf("harness: run interrupted before phase %s: %w", ph.Name, context.Cause(ctx))
+		}
+		if err := r.applyPhase(i); err != nil {
+			stopLoad()
+			return err
+		}
+		close(applied[i])
+	}
+	if !sleepUntil(ctx, timer, at) {
+		stopLoad()
+		return fmt.Errorf("harness: run interrupted in phase %s: %w", r.sc.Phases[len(r.sc.Phases)-1].Name, context.Cause(ctx))
+	}
+	return nil
+}
+
+// applyPhase clears the previous phase's faults and applies phase i's.
+// The fault generation moves before and after, so walks that overlap the
+// change are not compared with either view.
+func (r *run) applyPhase(i int) error {
+	ph := r.sc.Phases[i]
+	r.gen.Add(1)
+	defer r.gen.Add(1)
+	r.phase.Store(int32(i))
+	if i == 0 {
+		r.faultyBefore = make([][]int, len(r.sc.Phases))
+	}
+	faulty := map[int]bool{}
+	if i > 0 {
+		for _, a := range r.faultyBefore[i-1] {
+			faulty[a] = true
+		}
+		for _, a := range r.phaseFaulty(i - 1) {
+			faulty[a] = true
+		}
+		for a := range faulty {
+			r.faultyBefore[i] = append(r.faultyBefore[i], a)
+		}
+		slices.Sort(r.faultyBefore[i])
+	}
+	if _, err := r.fleet.SetFaults(simagent.Selector{All: true}, simagent.Faults{}); err != nil {
+		return fmt.Errorf("harness: phase %s: clear faults: %w", ph.Name, err)
+	}
+	var descr []string
+	for j, fs := range ph.Faults {
+		if _, err := r.fleet.SetFaults(fs.Selector, fs.Faults); err != nil {
+			return fmt.Errorf("harness: phase %s: faults[%d]: %w", ph.Name, j, err)
+		}
+		descr = append(descr, fs.Selector.String()+": "+simagent.FormatFaultSpec(fs.Faults))
+	}
+	r.mu.Lock()
+	r.stage = "load"
+	r.mu.Unlock()
+	r.rep.Phases = append(r.rep.Phases, PhaseReport{Name: ph.Name, Start: time.Since(r.t0), Faults: descr})
+	if i > 0 {
+		r.rep.Phases[i-1].End = r.rep.Phases[i].Start
+	}
+	r.log.Info("harness: phase", "phase", ph.Name, "faults", descr)
+	return nil
+}
+
+// phaseFaulty lists the agents phase i's fault sets select.
+func (r *run) phaseFaulty(i int) []int {
+	var out []int
+	for _, fs := range r.sc.Phases[i].Faults {
+		idx, err := r.fleet.Select(fs.Selector)
+		if err == nil {
+			out = append(out, idx...)
+		}
+	}
+	return out
+}
+
+// drainTimeout is how long polls may stay in flight after the load.
+func (r *run) drainTimeout() time.Duration {
+	if r.cfg.drainTimeout > 0 {
+		return r.cfg.drainTimeout
+	}
+	po := r.sc.Poller
+	return po.Timeout.D()*time.Duration(po.Retries+2) + 2*time.Second
+}
+
+// drain waits until no poll is in flight or the drain timeout passes; it
+// reports whether everything was reported.
+func (r *run) drain(ctx context.Context) bool {
+	if len(r.rep.Phases) > 0 {
+		r.rep.Phases[len(r.rep.Phases)-1].End = time.Since(r.t0)
+	}
+	deadline := time.NewTimer(r.drainTimeout())
+	defer deadline.Stop()
+	for r.rec.inFlight() > 0 {
+		select {
+		case <-r.rec.changed:
+		case <-deadline.C:
+			r.log.Warn("harness: drain timed out", "inFlight", r.rec.inFlight(), "timeout", r.drainTimeout())
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// closePoller closes the poller with a deadline.
+func (r *run) closePoller() {
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.closeTimeout)
+	defer cancel()
+	if err := r.p.Close(ctx); err != nil {
+		r.rep.CloseError = err.Error()
+		r.log.Warn("harness: poller close", "err", err)
+	}
+}
+
+func (r *run) closePollerQuietly() {
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.closeTimeout)
+	defer cancel()
+	_ = r.p.Close(ctx)
+}
+
+// settle waits until goroutines, fds and sockets are back to baseline (and
+// the poller says it holds nothing), or the settle timeout passes.
+func (r *run) settle(ctx context.Context, heap *heapReader, base Sample) {
+	deadline := time.Now().Add(r.cfg.settleTimeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s, _, _ := r.sample(heap)
+		ok := s.Goroutines <= base.Goroutines && s.FDs <= base.FDs+r.sc.Invariants.FDSlack && s.UDPSockets <= base.UDPSockets
+		if ps := s.Poller; ps != nil && (ps.OpenSockets != 0 || ps.Goroutines != 0) {
+			ok = false
+		}
+		if ok || !time.Now().Before(deadline) {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package harness
+
+import (
+	"time"
+)
+
+// sample reads every probe now. h must belong to the calling goroutine.
+func (r *run) sample(h *heapReader) (Sample, procReading, error) {
+	now := time.Now()
+	pr, err := readProc()
+	obj, live := h.read()
+	s := Sample{
+		T:          now.Sub(r.t0),
+		Goroutines: numGoroutine(),
+		FDs:        pr.FDs,
+		UDPSockets: len(pr.UDP),
+		HeapBytes:  obj,
+		HeapLive:   live,
+	}
+	if pr.UDP == nil {
+		s.UDPSockets = -1
+	}
+	if r.rec != nil {
+		s.InFlight = r.rec.inFlight()
+	}
+	if r.stats != nil {
+		ps := r.stats.PollerStats()
+		s.Poller = &ps
+	}
+	return s, pr, err
+}
+
+// sampleLoop samples at the configured rate until stop closes, and calls
+// the progress callback about every second.
+func (r *run) sampleLoop(stop <-chan struct{}) {
+	h := newHeapReader()
+	tick := time.NewTicker(r.cfg.sampleEvery)
+	defer tick.Stop()
+	var lastProgress time.Time
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		s, _, _ := r.sample(h)
+		s.Completed, s.LatencyP99 = r.rec.takeWindow()
+		r.mu.Lock()
+		r.samples = append(r.samples, s)
+		r.last = s
+		r.mu.Unlock()
+		// A little early rather than late: ticks are not exact.
+		if now := time.Now(); now.Sub(lastProgress) >= r.cfg.progressEvery-r.cfg.sampleEvery/2 {
+			lastProgress = now
+			r.progressNow()
+		}
+	}
+}
+
+// setStage names what the run is doing, for progress.
+func (r *run) setStage(stage string) {
+	r.mu.Lock()
+	r.stage = stage
+	r.mu.Unlock()
+	r.log.Debug("harness: stage", "stage", stage)
+}
+
+// progressNow calls the progress callback with the current status.
+func (r *run) progressNow() {
+	if r.cfg.progress == nil {
+		return
+	}
+	i := int(r.phase.Load())
+	r.mu.Lock()
+	p := Progress{
+		Scenario: r.sc.Name, Poller: r.p.Name(), Stage: r.stage,
+		Phase: r.sc.Phases[i].Name, PhaseIndex: i, Phases: len(r.sc.Phases),
+		Elapsed: time.Since(r.t0), Planned: r.sc.TotalDuration(),
+		Goroutines: r.last.Goroutines, FDs: r.last.FDs, UDPSockets: r.last.UDPSockets, HeapBytes: r.last.HeapBytes,
+	}
+	r.mu.Unlock()
+	if p.Stage == "" {
+		p.Stage = "start"
+	}
+	r.rec.progress(&p)
+	r.cfg.progress(p)
+}
+
+// phaseReports fills the phase reports with their outcomes.
+func (r *run) phaseReports() []PhaseReport {
+	out := make([]PhaseReport, len(r.rep.Phases))
+	copy(out, r.rep.Phases)
+	r.rec.mu.Lock()
+	defer r.rec.mu.Unlock()
+	for i := range out {
+		acc := &r.rec.phases[i]
+		pr := &out[i]
+		pr.Polls, pr.Succeeded, pr.Failed, pr.Skipped, pr.Straddled = acc.polls, acc.succeeded, acc.failed, acc.skipped, acc.straddled
+		if len(acc.errors) > 0 {
+			pr.Errors = make(map[string]int, len(acc.errors))
+			for k, v := range acc.errors {
+				pr.Errors[k] = v
+			}
+		}
+		if held := acc.polls - acc.straddled; held > 0 {
+			pr.Success = float64(acc.succeeded-acc.straddledOK) / float64(held)
+		}
+		pr.P50, pr.P99, pr.Max = acc.latency.quantile(0.50), acc.latency.quantile(0.99), acc.latency.max
+	}
+	return out
+}
+
+// errorExamples returns per phase the first error of each kind among
+// polls that ran under the phase's faults.
+func (r *run) errorExamples() []map[string]string {
+	r.rec.mu.Lock()
+	defer r.rec.mu.Unlock()
+	out := make([]map[string]string, len(r.rec.phases))
+	for i := range r.rec.phases {
+		out[i] = r.rec.phases[i].examples
+	}
+	return out
+}
+
+// recoveryGap is an agent that was faulty before a recovery phase and had
+// no successful poll in it.
+type recoveryGap struct {
+	phase  int
+	agent  int
+	polled int32
+}
+
+// recoveryGaps lists, per recovery phase, the agents that were faulty
+// earlier and did not succeed once in it, and how many of them were never
+// polled in the phase (too short for the interval).
+func (r *run) recoveryGaps() map[int][]recoveryGap {
+	out := map[int][]recoveryGap{}
+	r.rec.mu.Lock()
+	defer r.rec.mu.Unlock()
+	for i, ph := range r.sc.Phases {
+		if ph.Expect == nil || !ph.Expect.Recovery || i >= len(r.rep.Phases) || i >= len(r.faultyBefore) {
+			continue
+		}
+		acc := &r.rec.phases[i]
+		gaps := []recoveryGap{}
+		for _, a := range r.faultyBefore[i] {
+			if acc.okByAgent[a] == 0 {
+				gaps = append(gaps, recoveryGap{phase: i, agent: a, polled: acc.polledByAgent[a]})
+			}
+		}
+		out[i] = gaps
+	}
+	return out
+}
