@@ -24,11 +24,12 @@ simagent: build
 demo: build
 	bash scripts/demo.sh
 
-# The tests: every package under the race detector and goleak, plus the
-# integration tests where there are any.
+# The tests: every package under the race detector and goleak, and the
+# integration test (every bundled scenario's short profile, and the negative
+# controls) in the same run.
 test:
 	bash scripts/need-netsnmp.sh
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 -tags integration -timeout 30m $(PKGS)
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
@@ -57,6 +58,7 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 lint: vet
+	$(GO) vet -tags integration .
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ci: lint test
