@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Process probes read what this process holds from the OS (Linux /proc)
@@ -47,6 +48,17 @@ func (u udpSocket) String() string {
 // errNoProc is returned where /proc cannot be read.
 var errNoProc = errors.New("harness: /proc/self is not readable (the OS probes need Linux)")
 
+// errFDsExhausted is returned when the process has no descriptor left even
+// to read /proc: itself the strongest evidence of a descriptor leak.
+var errFDsExhausted = errors.New("harness: the process has run out of file descriptors (EMFILE), so /proc cannot even be read")
+
+func procErr(err error) error {
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		return fmt.Errorf("%w: %w", errFDsExhausted, err)
+	}
+	return fmt.Errorf("%w: %w", errNoProc, err)
+}
+
 // readProc counts this process's descriptors and finds its UDP sockets.
 func readProc() (procReading, error) {
 	_, inodes, n, err := readFDTable(false)
@@ -66,12 +78,12 @@ func readProc() (procReading, error) {
 func readFDTable(withTargets bool) (targets map[int]string, sockets map[uint64]bool, n int, err error) {
 	d, err := os.Open("/proc/self/fd")
 	if err != nil {
-		return nil, nil, -1, fmt.Errorf("%w: %w", errNoProc, err)
+		return nil, nil, -1, procErr(err)
 	}
 	defer d.Close()
 	names, err := d.Readdirnames(-1)
 	if err != nil {
-		return nil, nil, -1, fmt.Errorf("%w: %w", errNoProc, err)
+		return nil, nil, -1, procErr(err)
 	}
 	self := int(d.Fd())
 	sockets = make(map[uint64]bool)
@@ -112,7 +124,7 @@ func readUDP(inodes map[uint64]bool) (map[uint64]udpSocket, error) {
 			if errors.Is(err, os.ErrNotExist) && f == "/proc/net/udp6" {
 				continue // no IPv6
 			}
-			return nil, fmt.Errorf("%w: %w", errNoProc, err)
+			return nil, procErr(err)
 		}
 		parseUDPTable(data, inodes, out)
 	}
