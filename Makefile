@@ -42,6 +42,7 @@ integration:
 # otherwise.
 netns-test:
 	$(GO) test -race -count=1 -timeout 10m -v ./netns/
+	$(GO) test -race -count=1 -timeout 10m -v -run 'Netns' ./harness/
 
 # Performance targets are checked here, measured side by side in one run.
 bench:

@@ -77,7 +77,11 @@ func keep(t *testing.T, rep *harness.Report, poller string) {
 func TestBundledScenariosPassWithPollerlib(t *testing.T) {
 	for _, name := range scenarios.Names() {
 		t.Run(name, func(t *testing.T) {
-			rep := run(t, load(t, name), "pollerlib")
+			sc := load(t, name)
+			if sc.IsNetns() {
+				t.Skip("netns scenario: TestNetnsFlapPassesWithPollerlib runs it")
+			}
+			rep := run(t, sc, "pollerlib")
 			assert.True(t, rep.Pass, "%s: every invariant holds with pollerlib", name)
 		})
 	}
@@ -108,4 +112,32 @@ func TestNegativeControlsFailOnTheirInvariant(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNetnsFlapPassesWithPollerlib runs netns-flap's short profile: two
+// sites behind veth links, one flapping, one losing 5% to nftables. It
+// needs root; under CI=true it must run.
+func TestNetnsFlapPassesWithPollerlib(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI must run netns scenarios as root")
+		}
+		t.Skip("netns-flap needs root (network namespaces, veth, nftables); run `sudo go test -tags integration -run Netns .`")
+	}
+	sc := load(t, "netns-flap")
+	rep := run(t, sc, "pollerlib")
+	assert.True(t, rep.Pass, "netns-flap: every invariant holds with pollerlib")
+	assert.Equal(t, "netns", rep.Mode)
+	kinds := map[string]int{}
+	for _, e := range rep.KernelEvents {
+		kinds[e.Kind]++
+	}
+	assert.Positive(t, kinds[harness.KernelLinkDown], "the link flapped")
+	assert.Equal(t, 2, kinds[harness.KernelInject])
+	assert.Equal(t, 2, kinds[harness.KernelRecover])
+	var drops uint64
+	for _, s := range rep.Samples {
+		drops = max(drops, s.KernelDrops)
+	}
+	assert.Positive(t, drops, "nftables dropped packets")
 }

@@ -57,11 +57,15 @@ func (g *gosnmpPoller) client(ctx context.Context, t Target) *gosnmp.GoSNMP {
 	if rep <= 0 {
 		rep = 10
 	}
-	return &gosnmp.GoSNMP{
+	c := &gosnmp.GoSNMP{
 		Target: t.Addr.Addr().String(), Port: t.Addr.Port(), Community: t.Community, Version: v,
 		Timeout: g.s.timeout(), Retries: g.s.Retries, MaxOids: gosnmp.MaxOids, MaxRepetitions: uint32(rep),
 		Context: ctx,
 	}
+	if t.Version == VersionV3 {
+		gosnmpV3(c, t.User, t.Context)
+	}
+	return c
 }
 
 func (g *gosnmpPoller) poll(ctx context.Context, p Poll) Result {

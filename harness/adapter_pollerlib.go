@@ -61,10 +61,7 @@ func (pp *pollerlibPoller) poll(ctx context.Context, p Poll) Result {
 }
 
 func libPoll(ctx context.Context, lib *pollerlib.Poller, p Poll) Result {
-	t := pollerlib.Target{Addr: p.Target.Addr.String(), Community: pollerlib.Secret(p.Target.Community)}
-	if p.Target.Version == "1" {
-		t.Version = pollerlib.V1
-	}
+	t := libTarget(p.Target)
 	var vbs []pollerlib.Varbind
 	var err error
 	switch p.Op {

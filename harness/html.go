@@ -51,7 +51,7 @@ func phaseBands(r *Report) ([]band, float64) {
 	}
 	var bands []band
 	for _, ph := range r.Phases {
-		bands = append(bands, band{name: ph.Name, start: ph.Start.Seconds(), end: ph.End.Seconds(), faulty: len(ph.Faults) > 0})
+		bands = append(bands, band{name: ph.Name, start: ph.Start.Seconds(), end: ph.End.Seconds(), faulty: len(ph.Faults) > 0 || len(ph.Kernel) > 0})
 		xMax = max(xMax, ph.End.Seconds())
 	}
 	if xMax == 0 {
@@ -143,7 +143,16 @@ func reportPlots(r *Report, xMax float64) []plot {
 			ys: col(func(s Sample) float64 { return float64(s.HeapLive) / (1 << 20) })})
 	}
 
-	return []plot{gor, fds, inflight, latency, throughput, heap}
+	plots := []plot{gor, fds, inflight, latency, throughput, heap}
+	if kp, ok := kernelPlot(r, xs); ok {
+		plots = slices.Insert(plots, 5, kp)
+	}
+	if marks := kernelMarks(r, xMax); len(marks) > 0 {
+		for i := range plots {
+			plots[i].marks = marks
+		}
+	}
+	return plots
 }
 
 // phaseSteps is a per-phase value drawn flat across each phase.
@@ -282,7 +291,7 @@ svg.plot { max-width: 100%; height: auto; font-family: system-ui, -apple-system,
 <tr><th>phase</th><th>time</th><th>faults</th><th class="num">polls</th><th class="num">success</th><th class="num">failed</th><th class="num">skipped</th><th class="num">p50</th><th class="num">p99</th><th class="num">max</th><th>errors</th></tr>
 {{range .R.Phases}}<tr>
 <td class="nowrap">{{.Name}}</td><td class="nowrap">{{dur .Start}} – {{dur .End}}</td>
-<td>{{range .Faults}}<div><code>{{spaced .}}</code></div>{{else}}<span class="muted">none</span>{{end}}</td>
+<td>{{range .Faults}}<div><code>{{spaced .}}</code></div>{{end}}{{range .Kernel}}<div><code>kernel {{.}}</code></div>{{end}}{{if not (or .Faults .Kernel)}}<span class="muted">none</span>{{end}}</td>
 <td class="num">{{.Polls}}</td><td class="num">{{phaseSuccess .}}</td><td class="num">{{.Failed}}</td><td class="num">{{.Skipped}}</td>
 <td class="num">{{dur .P50}}</td><td class="num">{{dur .P99}}</td><td class="num">{{dur .Max}}</td>
 <td class="nowrap">{{range sortedKV .Errors}}<div>{{.Key}}: {{.Count}}</div>{{end}}</td>
@@ -291,7 +300,8 @@ svg.plot { max-width: 100%; height: auto; font-family: system-ui, -apple-system,
 
 <h2>Over time</h2>
 <p class="muted">Shaded bands are the phases:<span class="key" style="background:#eef1f5"></span>no faults{{if .Faulty}}<span class="key" style="background:#fde4dc"></span>faults injected{{end}}.
-Dashed lines are baselines read before the poller started; hollow dots are readings after it closed. Hover a line for its name.</p>
+{{if .R.KernelEvents}}Kernel faults (netns mode) are the brown strips along the bottom, from inject to recover; red shading is where a site's link was down.
+{{end}}Dashed lines are baselines read before the poller started; hollow dots are readings after it closed. Hover a line for its name.</p>
 {{range .Plots}}<figure>{{.}}</figure>
 {{end}}
 <h2>Accounting</h2>

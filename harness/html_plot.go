@@ -49,6 +49,7 @@ type plot struct {
 	unit   string // the y axis
 	series []series
 	dots   []dot
+	marks  []kernelMark // netns: kernel faults and link-down stretches
 }
 
 // band is a phase drawn behind a plot.
@@ -84,6 +85,7 @@ func svgPlot(p plot, bands []band, xMax float64) template.HTML {
 		esc(p.id), plotW, plotH, plotW, plotH, esc(p.title))
 	fmt.Fprintf(&b, `<title>%s (%s) over time</title>`, esc(p.title), esc(p.unit))
 	c.bands(&b, bands)
+	c.marks(&b, p.marks)
 	c.grid(&b, xTicks, yTicks)
 	for _, s := range p.series {
 		c.line(&b, s)

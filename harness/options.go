@@ -28,6 +28,7 @@ type runConfig struct {
 	drainTimeout   time.Duration // 0: derived from the scenario's poller settings
 	readyTimeout   time.Duration
 	skipReadyCheck bool
+	netnsFamily    string // netns mode: the run's name family
 }
 
 func newRunConfig(opts []Option) runConfig {
@@ -38,6 +39,7 @@ func newRunConfig(opts []Option) runConfig {
 		settleTimeout: 5 * time.Second,
 		closeTimeout:  10 * time.Second,
 		readyTimeout:  5 * time.Second,
+		netnsFamily:   "sc",
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -94,6 +96,17 @@ func WithDrainTimeout(d time.Duration) Option {
 	return optionFunc(func(c *runConfig) {
 		if d > 0 {
 			c.drainTimeout = d
+		}
+	})
+}
+
+// WithNetnsFamily names the netns runs of Run (1-3 lowercase letters,
+// default "sc"): every namespace, veth and state file starts with it, and
+// a run removes what dead runs of its family left.
+func WithNetnsFamily(family string) Option {
+	return optionFunc(func(c *runConfig) {
+		if family != "" {
+			c.netnsFamily = family
 		}
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/netip"
 	"time"
+
+	"github.com/snmpchaos/snmpchaos/simagent/usm"
 )
 
 // Poller is what the harness drives. Any poller can be plugged in by
@@ -48,7 +50,11 @@ type Target struct {
 	Index     int            `json:"index"` // the agent's index in the fleet
 	Addr      netip.AddrPort `json:"addr"`
 	Community string         `json:"-"`
-	Version   string         `json:"version"` // "1" or "2c"
+	Version   string         `json:"version"` // "1", "2c" or "3"
+	// User is the SNMPv3 USM user and Context the contextName (version
+	// "3"). The user's passphrases never print (usm.Secret).
+	User    usm.User `json:"-"`
+	Context string   `json:"-"`
 }
 
 // Settings are the scenario's poller settings, for pollers that take them.

@@ -6,12 +6,11 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/snmpchaos/snmpchaos/simagent"
 )
 
 // waitReady waits until the fleet's first and last agents answer a
 // GetNext, or timeout passes.
-func waitReady(ctx context.Context, f *simagent.Fleet, timeout time.Duration) error {
+func waitReady(ctx context.Context, f agentFleet, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for _, i := range []int{0, f.Len() - 1} {

@@ -27,6 +27,11 @@ type Report struct {
 	Pass       bool              `json:"pass"`
 	// CloseError is what the poller's Close returned, if anything.
 	CloseError string `json:"closeError,omitempty"`
+	// Mode is "netns" for a netns run (empty in-process); Sites are its
+	// test hosts and KernelEvents what it did to their kernel, in order.
+	Mode         string        `json:"mode,omitempty"`
+	Sites        []SiteReport  `json:"sites,omitempty"`
+	KernelEvents []KernelEvent `json:"kernelEvents,omitempty"`
 }
 
 // PhaseReport is one phase's outcome.
@@ -35,6 +40,7 @@ type PhaseReport struct {
 	Start     time.Duration `json:"start"` // since the run started
 	End       time.Duration `json:"end"`
 	Faults    []string      `json:"faults,omitempty"` // "selector: spec"
+	Kernel    []string      `json:"kernel,omitempty"` // netns: "site 1: drop 5%"
 	Polls     int           `json:"polls"`
 	Succeeded int           `json:"succeeded"`
 	Failed    int           `json:"failed"`
@@ -69,6 +75,9 @@ type Sample struct {
 	// Completed polls since the previous sample and their p99 latency.
 	Completed  int           `json:"completed"`
 	LatencyP99 time.Duration `json:"latencyP99"`
+	// KernelDrops is how many packets netns mode's nftables faults have
+	// dropped since the run started.
+	KernelDrops uint64 `json:"kernelDrops,omitempty"`
 }
 
 // PollCounts account for every scheduled poll.

@@ -61,10 +61,17 @@ func Run(ctx context.Context, sc *scenarios.Scenario, p Poller, opts ...Option) 
 		Scenario: sc.Name, Description: sc.Description, Poller: p.Name(), Seed: seed,
 		Short: cfg.short, Agents: sc.Fleet.Agents, Started: r.t0,
 	}
-	if err := r.startFleet(ctx); err != nil {
+	start := r.startFleet
+	if sc.IsNetns() {
+		start = r.startNetns
+	}
+	if err := start(ctx); err != nil {
 		r.closePollerQuietly()
 		return nil, err
 	}
+	// Shut down in order: the poller (in execute), the fleets, the
+	// topology.
+	defer r.closeKernel()
 	defer r.fleet.Close()
 	err := r.execute(ctx)
 	r.rep.Duration = time.Since(r.t0)
@@ -82,9 +89,11 @@ type run struct {
 	log   *slog.Logger
 	t0    time.Time
 	rep   *Report
-	fleet *simagent.Fleet
+	fleet agentFleet
 	rec   *recorder
-	sem   chan struct{}
+	// kernel is netns mode's topology and kernel faults (nil in-process).
+	kernel *kernelState
+	sem    chan struct{}
 	// pollCtx is handed to every poll: it outlives the load (polls drain
 	// after it) and is cancelled once the drain is over.
 	pollCtx     context.Context
@@ -118,7 +127,7 @@ func (r *run) startFleet(ctx context.Context) error {
 	}
 	r.fleet, err = simagent.Start(ctx, simagent.Config{
 		Agents: fl.Agents, Listen: listen, ByPort: fl.ByPort, Store: store, Community: fl.Community,
-		Seed: r.seed, MaxMsgSize: fl.MaxMsgSize, Labels: fl.Labels, Logger: r.log,
+		Seed: r.seed, MaxMsgSize: fl.MaxMsgSize, Labels: fl.Labels, Logger: r.log, Users: fl.Users(),
 	})
 	if err != nil {
 		return fmt.Errorf("harness: scenario %s: start fleet: %w", r.sc.Name, err)
@@ -239,7 +248,7 @@ func (r *run) read(heap *heapReader) reading {
 func (r *run) load(ctx context.Context, n int) error {
 	targets := make([]Target, n)
 	for i := range targets {
-		targets[i] = Target{Index: i, Addr: r.fleet.Addr(i), Community: r.fleet.Community(), Version: "2c"}
+		targets[i] = withProtocol(Target{Index: i, Addr: r.fleet.Addr(i), Community: r.fleet.Community()}, r.sc)
 	}
 	rng := rand.New(rand.NewPCG(r.seed, 0x6c6f6164))
 	start := time.Now().Add(20 * time.Millisecond)
@@ -263,6 +272,10 @@ func (r *run) load(ctx context.Context, n int) error {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	if r.kernel != nil {
+		// Recover the last phase's kernel faults, also on errors.
+		defer r.recoverKernel()
+	}
 	for i, ph := range r.sc.Phases {
 		if !sleepUntil(ctx, timer, starts[i]) {
 			stopLoad()
@@ -315,10 +328,14 @@ func (r *run) applyPhase(i int) error {
 		}
 		descr = append(descr, fs.Selector.String()+": "+simagent.FormatFaultSpec(fs.Faults))
 	}
+	kernel, err := r.enterKernel(i)
+	if err != nil {
+		return err
+	}
 	r.mu.Lock()
 	r.stage = "load"
 	r.mu.Unlock()
-	r.rep.Phases = append(r.rep.Phases, PhaseReport{Name: ph.Name, Start: time.Since(r.t0), Faults: descr})
+	r.rep.Phases = append(r.rep.Phases, PhaseReport{Name: ph.Name, Start: time.Since(r.t0), Faults: descr, Kernel: kernel})
 	if i > 0 {
 		r.rep.Phases[i-1].End = r.rep.Phases[i].Start
 	}
@@ -334,6 +351,9 @@ func (r *run) phaseFaulty(i int) []int {
 		if err == nil {
 			out = append(out, idx...)
 		}
+	}
+	if r.kernel != nil {
+		out = append(out, r.kernel.faultyAgents(i)...)
 	}
 	return out
 }

@@ -45,6 +45,9 @@ func (r *run) sampleLoop(stop <-chan struct{}) {
 		}
 		s, _, _ := r.sample(h)
 		s.Completed, s.LatencyP99 = r.rec.takeWindow()
+		if r.kernel != nil {
+			s.KernelDrops = r.kernel.dropped()
+		}
 		r.mu.Lock()
 		r.samples = append(r.samples, s)
 		r.last = s

@@ -20,17 +20,19 @@ type Duration = simagent.Duration
 
 // Scenario is one run: a fleet, a poller, a load and phases.
 type Scenario struct {
-	Version     int        `json:"version"`
-	Name        string     `json:"name"`
-	Description string     `json:"description,omitempty"`
-	Seed        uint64     `json:"seed,omitempty"`
-	Fleet       Fleet      `json:"fleet"`
-	Poller      Poller     `json:"poller,omitempty"`
-	Load        Load       `json:"load"`
-	Phases      []Phase    `json:"phases"`
-	Invariants  Invariants `json:"invariants,omitempty"`
-	Short       *Short     `json:"short,omitempty"`
-	Source      string     `json:"-"` // file name it came from
+	Version     int    `json:"version"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Seed        uint64 `json:"seed,omitempty"`
+	// Mode is where the agents live: inprocess (default) or netns.
+	Mode       string     `json:"mode,omitempty"`
+	Fleet      Fleet      `json:"fleet"`
+	Poller     Poller     `json:"poller,omitempty"`
+	Load       Load       `json:"load"`
+	Phases     []Phase    `json:"phases"`
+	Invariants Invariants `json:"invariants,omitempty"`
+	Short      *Short     `json:"short,omitempty"`
+	Source     string     `json:"-"` // file name it came from
 }
 
 // Fleet is the simulated agents.
@@ -43,6 +45,12 @@ type Fleet struct {
 	Community  string                `json:"community,omitempty"`
 	MaxMsgSize int                   `json:"maxMsgSize,omitempty"`
 	Labels     []simagent.LabelRange `json:"labels,omitempty"`
+	// Sites split the agents over netns test hosts (netns mode; default
+	// one site with every agent). Agents, when given, must be their sum.
+	Sites []Site `json:"sites,omitempty"`
+	// V3Users are every agent's SNMPv3 users, "NAME:AUTHPROTO:AUTHPASS:PRIVPROTO:PRIVPASS"
+	// (or NAME:AUTHPROTO:AUTHPASS, or NAME), as simagent's --v3-user (v3.go).
+	V3Users []V3User `json:"v3Users,omitempty"`
 }
 
 // Poller is the settings handed to the poller under test.
@@ -64,6 +72,12 @@ type Load struct {
 	Jitter float64 `json:"jitter,omitempty"`
 	// Ops is the mix of operations, chosen per poll by weight.
 	Ops []Op `json:"ops"`
+	// Version is the SNMP version polled: 1, 2c (default) or 3.
+	Version SNMPVersion `json:"version,omitempty"`
+	// User names the fleet.v3Users entry a version 3 load polls as
+	// (default: the only one); Context is its contextName.
+	User    string `json:"user,omitempty"`
+	Context string `json:"context,omitempty"`
 }
 
 // Op kinds.
@@ -83,10 +97,13 @@ type Op struct {
 
 // Phase is a stretch of the run with a set of faults.
 type Phase struct {
-	Name     string        `json:"name"`
-	Duration Duration      `json:"duration"`
-	Faults   []FaultSet    `json:"faults,omitempty"`
-	Expect   *Expectations `json:"expect,omitempty"`
+	Name     string     `json:"name"`
+	Duration Duration   `json:"duration"`
+	Faults   []FaultSet `json:"faults,omitempty"`
+	// Kernel faults (netns mode) are injected when the phase starts and
+	// recovered when it ends.
+	Kernel []KernelFault `json:"kernel,omitempty"`
+	Expect *Expectations `json:"expect,omitempty"`
 }
 
 // FaultSet applies faults to the agents a selector picks when its phase

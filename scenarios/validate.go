@@ -18,6 +18,9 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 	if s.Name == "" {
 		return "name", "required"
 	}
+	if p, m := s.modeDefaults(); m != "" {
+		return p, m
+	}
 	if p, m := s.Fleet.defaults(); m != "" {
 		return p, m
 	}
@@ -44,6 +47,9 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 		return "poller.sockets", "must be in [0, 64]"
 	}
 	if p, m := s.Load.defaults(); m != "" {
+		return p, m
+	}
+	if p, m := s.v3Defaults(); m != "" {
 		return p, m
 	}
 	if len(s.Phases) == 0 {
@@ -101,11 +107,14 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 	case sh.Concurrency < 0:
 		return "short.concurrency", "must not be negative"
 	}
+	if p, m := s.checkKernel(); m != "" {
+		return p, m
+	}
 	for i, ph := range s.Phases {
 		for j, fs := range ph.Faults {
-			if err := fs.Selector.Check(sh.Agents); err != nil {
+			if err := scaleSelector(fs.Selector, s.Fleet.Agents, sh.Agents).Check(sh.Agents); err != nil {
 				return "phases[" + strconv.Itoa(i) + "].faults[" + strconv.Itoa(j) + "].selector",
-					"does not fit the short profile (" + strconv.Itoa(sh.Agents) + " agents): " + err.Error() + "; use percent or set short.agents"
+					"does not fit the short profile (" + strconv.Itoa(sh.Agents) + " agents): " + err.Error() + "; use percent or range, or set short.agents"
 			}
 		}
 	}
@@ -192,17 +201,18 @@ func (l *Load) defaults() (string, string) {
 	return "", ""
 }
 
-// Shortened returns a copy scaled down by the short profile.
+// Shortened returns a copy scaled down by the short profile: short.agents
+// agents, phases and fault windows (blackhole.for, restart.downtime,
+// reportStorm.for) scaled by short.durationScale (phases to at least 1s,
+// windows to at least 200ms), label ranges and range selectors scaled to
+// the same share of the smaller fleet (see scaleRange). Index and count
+// selectors are kept as written; validation rejects those that do not fit.
 func (s *Scenario) Shortened() *Scenario {
+	// Label ranges and range selectors scale with the fleet, fault windows
+	// with the phases (short.go).
 	c := *s
 	c.Fleet.Agents = s.Short.Agents
-	c.Fleet.Labels = nil
-	for _, l := range s.Fleet.Labels {
-		if l.From < c.Fleet.Agents {
-			l.To = min(l.To, c.Fleet.Agents-1)
-			c.Fleet.Labels = append(c.Fleet.Labels, l)
-		}
-	}
+	c.Fleet.Labels = scaleLabels(s.Fleet.Labels, s.Fleet.Agents, c.Fleet.Agents)
 	if s.Short.Concurrency > 0 {
 		c.Load.Concurrency = s.Short.Concurrency
 	}
@@ -210,6 +220,7 @@ func (s *Scenario) Shortened() *Scenario {
 	for i, ph := range s.Phases {
 		ph.Duration = Duration(float64(ph.Duration) * s.Short.DurationScale)
 		ph.Duration = max(ph.Duration, Duration(time.Second))
+		ph.Faults = scaleFaultSets(ph.Faults, s.Fleet.Agents, c.Fleet.Agents, s.Short.DurationScale)
 		c.Phases[i] = ph
 	}
 	return &c

@@ -162,3 +162,13 @@ func (s Selector) Check(n int) error {
 	_, err := s.resolve(n, 0, func(int) map[string]string { return nil })
 	return err
 }
+
+// Resolve returns the indexes the selector picks among n agents, as a
+// fleet of n agents with this seed and these labels (nil: none) would:
+// for several fleets seen as one.
+func (s Selector) Resolve(n int, seed uint64, labels func(i int) map[string]string) ([]int, error) {
+	if labels == nil {
+		labels = func(int) map[string]string { return nil }
+	}
+	return s.resolve(n, seed, labels)
+}

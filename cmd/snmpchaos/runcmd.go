@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -120,10 +121,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.short {
 		eff = sc.Shortened()
 	}
+	// One seed for the fleet, the load and the poller, so that the run
+	// replays with --seed: the flag's, the scenario's, or one chosen here.
+	seed := runSeed(o, eff)
 	settings := harness.SettingsFor(eff)
-	if o.seeded {
-		settings.Seed = o.seed
-	}
+	settings.Seed = seed
 	// From here on Run owns the poller and closes it.
 	poller, err := harness.NewPoller(o.poller, settings)
 	if err != nil {
@@ -135,15 +137,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// middle of a status line.
 	pp := harness.NewProgressPrinter(stderr, o.progress == "auto" && harness.IsTerminal(stderr))
 	logger := slog.New(slog.NewTextHandler(pp, &slog.HandlerOptions{Level: o.logLevel}))
-	opts := []harness.Option{harness.WithShort(o.short), harness.WithLogger(logger)}
-	if o.seeded {
-		opts = append(opts, harness.WithSeed(o.seed))
-	}
+	opts := []harness.Option{harness.WithShort(o.short), harness.WithLogger(logger), harness.WithSeed(seed)}
 	if o.progress != "off" {
 		opts = append(opts, harness.WithProgress(pp.Update))
 	}
-	fmt.Fprintf(stderr, "snmpchaos: running %s (%d agents, %s) with poller %s; reports go to %s\n",
-		sc.Name, eff.Fleet.Agents, eff.TotalDuration(), o.poller, out)
+	fmt.Fprintf(stderr, "snmpchaos: running %s (%d agents, %s) with poller %s, seed %d (replay with --seed %d); reports go to %s\n",
+		sc.Name, eff.Fleet.Agents, eff.TotalDuration(), o.poller, seed, seed, out)
 	rep, runErr := harness.Run(ctx, sc, poller, opts...)
 	pp.Done()
 	if r, ok := poller.(harness.Releaser); ok {
@@ -186,5 +185,21 @@ func finish(ctx context.Context, rep *harness.Report, runErr error, out string, 
 		return exitOK
 	default:
 		return exitFail
+	}
+}
+
+// runSeed is --seed when given, else the scenario's seed, else a random
+// non-zero one.
+func runSeed(o *runOptions, sc *scenarios.Scenario) uint64 {
+	switch {
+	case o.seeded:
+		return o.seed
+	case sc.Seed != 0:
+		return sc.Seed
+	}
+	for {
+		if s := rand.Uint64(); s != 0 {
+			return s
+		}
 	}
 }

@@ -1,0 +1,98 @@
+package harness
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/gosnmp/gosnmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snmpchaos/snmpchaos/pollerlib"
+	"github.com/snmpchaos/snmpchaos/simagent/usm"
+)
+
+// v3mixed is a small v3 authPriv run with an engine reboot and a clock
+// step past the time window, gets and walks.
+const v3mixed = `version: 1
+name: v3mixed
+fleet:
+  agents: 20
+  listen: LISTEN
+  v3Users: ["ops:SHA:authpass1:AES:privpass1", "mon:SHA-256:authpass2"]
+poller:
+  timeout: 1s
+load:
+  interval: 300ms
+  concurrency: 16
+  version: 3
+  user: ops
+  ops:
+    - {kind: get, weight: 2, oids: [.1.3.6.1.2.1.1.3.0, .1.3.6.1.2.1.2.2.1.10.1]}
+    - {kind: bulkwalk, root: .1.3.6.1.2.1.2.2.1.10}
+    - {kind: walk, root: .1.3.6.1.2.1.1}
+phases:
+  - {name: steady, duration: 1s, expect: {minSuccess: 1}}
+  - name: reboot
+    duration: 1s
+    faults:
+      - selector: {range: {from: 0, to: 9}}
+        faults: {engineReboot: {}}
+      - selector: {range: {from: 10, to: 19}}
+        faults: {timeDrift: {offset: 10m}}
+  - {name: after, duration: 1s, expect: {minSuccess: 1, recovery: true}}
+`
+
+func TestRunV3Passes(t *testing.T) {
+	for i, name := range []string{"pollerlib", "gosnmp"} {
+		t.Run(name, func(t *testing.T) {
+			sc := scenario(t, 160+i, v3mixed)
+			rep := runPoller(t, sc, name)
+			assert.True(t, rep.Pass, "every invariant holds for %s over v3", name)
+			assert.Positive(t, rep.Polls.WalksChecked, "v3 walks are checked against the agents' data")
+		})
+	}
+}
+
+func TestTargetsCarryTheLoadsProtocol(t *testing.T) {
+	sc := scenario(t, 162, v3mixed)
+	tg := withProtocol(Target{Addr: netip.MustParseAddrPort("127.162.0.1:161"), Community: "public"}, sc)
+	assert.Equal(t, VersionV3, tg.Version)
+	assert.Equal(t, "ops", tg.User.Name)
+	assert.Equal(t, usm.AuthPriv, tg.User.Level())
+	lt := libTarget(tg)
+	assert.Equal(t, pollerlib.V3, lt.Version)
+	assert.Equal(t, tg.User, lt.User)
+
+	b, err := json.Marshal(tg)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "authpass1")
+	assert.NotContains(t, fmt.Sprintf("%+v %#v", tg, tg), "privpass1")
+
+	var c gosnmp.GoSNMP
+	gosnmpV3(&c, tg.User, "ctx")
+	assert.Equal(t, gosnmp.Version3, c.Version)
+	assert.Equal(t, gosnmp.AuthPriv, c.MsgFlags)
+	sp := c.SecurityParameters.(*gosnmp.UsmSecurityParameters)
+	assert.Equal(t, gosnmp.SHA, sp.AuthenticationProtocol)
+	assert.Equal(t, gosnmp.AES, sp.PrivacyProtocol)
+	assert.Equal(t, "ctx", c.ContextName)
+
+	v2 := scenario(t, 163, strings.Replace(strings.Replace(v3mixed, "version: 3", "version: 2c", 1), "  user: ops\n", "", 1))
+	assert.Equal(t, VersionV2c, withProtocol(Target{}, v2).Version)
+	assert.Equal(t, pollerlib.V2c, libTarget(withProtocol(Target{}, v2)).Version)
+}
+
+func TestGosnmpProtocolMapsAreComplete(t *testing.T) {
+	for a := usm.NoAuth; a <= usm.SHA512; a++ {
+		_, ok := gosnmpAuth[a]
+		assert.True(t, ok, "auth %s", a)
+	}
+	for p := usm.NoPriv; p <= usm.AES256C; p++ {
+		_, ok := gosnmpPriv[p]
+		assert.True(t, ok, "priv %s", p)
+	}
+}
