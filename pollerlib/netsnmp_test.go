@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,14 +24,25 @@ import (
 // generated config, waits until it answers, and stops it at cleanup.
 func startSnmpd(t *testing.T) Target {
 	t.Helper()
+	return runSnmpd(t, func(port uint16) string {
+		return fmt.Sprintf("agentAddress udp:127.0.0.1:%d\nrocommunity public 127.0.0.1\nsysLocation pollerlib test\nsysContact nobody\n", port)
+	}, func(addr string) Target { return Target{Addr: addr} })
+}
+
+// runSnmpd runs the real net-snmp agent on a free loopback port with the
+// config conf writes for that port, waits until it answers the target
+// target makes of its address, and stops it at cleanup. A port taken in
+// between is tried again with another.
+func runSnmpd(t *testing.T, conf func(port uint16) string, target func(addr string) Target) Target {
+	t.Helper()
 	bin := netsnmptest.Require(t, "snmpd")
 	dir := t.TempDir()
+	p := newPoller(t, WithTimeouts(200*time.Millisecond, 50*time.Millisecond, time.Second), WithRetries(0), WithBreaker(0, 0))
 	for attempt := 0; ; attempt++ {
 		port := freeUDPPort(t)
-		conf := filepath.Join(dir, "snmpd.conf")
-		require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil,
-			"agentAddress udp:127.0.0.1:%d\nrocommunity public 127.0.0.1\nsysLocation pollerlib test\nsysContact nobody\n", port), 0o600))
-		cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", conf, "-M", "/nonexistent", "-p", filepath.Join(dir, "snmpd.pid"))
+		confFile := filepath.Join(dir, "snmpd.conf")
+		require.NoError(t, os.WriteFile(confFile, []byte(conf(port)), 0o600))
+		cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", confFile, "-M", "/nonexistent", "-p", filepath.Join(dir, "snmpd.pid"))
 		cmd.Env = append(os.Environ(), "MIBS=", "SNMP_PERSISTENT_DIR="+dir, "HOME="+dir)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -41,8 +53,7 @@ func startSnmpd(t *testing.T) Target {
 			_ = cmd.Process.Kill() // our own child, by PID
 			<-exited
 		}
-		tg := Target{Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port).String()}
-		p := newPoller(t, WithTimeouts(200*time.Millisecond, 50*time.Millisecond, time.Second), WithRetries(0), WithBreaker(0, 0))
+		tg := target(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port).String())
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			_, err := p.Get(ctxTimeout(t, time.Second), tg, oidSysDescr)
@@ -59,13 +70,31 @@ func startSnmpd(t *testing.T) Target {
 			default:
 				if time.Now().After(deadline) {
 					stop()
-					t.Fatalf("snmpd does not answer: %v\n%s", err, out.String())
+					t.Fatalf("snmpd does not answer %s: %v\n%s", tg.Version, err, out.String())
 				}
 				continue
 			}
 			break
 		}
 	}
+}
+
+// compareGetSystem gets .1.3.6.1.2.1.1.1.0 to .7.0 from tg with snmpget,
+// run with args before the OIDs, and with p, and compares the two.
+func compareGetSystem(t *testing.T, p *Poller, tg Target, args []string) {
+	t.Helper()
+	var oids []OID
+	args = slices.Clone(args)
+	for i := 1; i <= 7; i++ {
+		o := MustParseOID(fmt.Sprintf(".1.3.6.1.2.1.1.%d.0", i))
+		oids = append(oids, o)
+		args = append(args, o.String())
+	}
+	out, err := netsnmptest.Run(t, "snmpget", args...)
+	require.NoError(t, err)
+	got, err := p.Get(ctxTimeout(t, 10*time.Second), tg, oids...)
+	require.NoError(t, err)
+	compareNetSNMP(t, parseNetSNMP(t, out), fromPoller(got))
 }
 
 func freeUDPPort(t *testing.T) uint16 {
@@ -193,17 +222,6 @@ func TestAgainstNetSNMPAgent(t *testing.T) {
 		})
 	}
 	t.Run("get", func(t *testing.T) {
-		var oids []OID
-		args := []string{"-v2c", "-c", "public", "-On", "-Oe", "-Ot", "-t", "5", "-r", "2", tg.Addr}
-		for i := 1; i <= 7; i++ {
-			o := MustParseOID(fmt.Sprintf(".1.3.6.1.2.1.1.%d.0", i))
-			oids = append(oids, o)
-			args = append(args, o.String())
-		}
-		out, err := netsnmptest.Run(t, "snmpget", args...)
-		require.NoError(t, err)
-		got, err := p.Get(ctxTimeout(t, 10*time.Second), tg, oids...)
-		require.NoError(t, err)
-		compareNetSNMP(t, parseNetSNMP(t, out), fromPoller(got))
+		compareGetSystem(t, p, tg, []string{"-v2c", "-c", "public", "-On", "-Oe", "-Ot", "-t", "5", "-r", "2", tg.Addr})
 	})
 }

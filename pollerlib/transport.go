@@ -249,7 +249,13 @@ func matchID(b []byte) (uint32, bool) {
 	if !ok || (tag != 0xa2 && tag != 0xa8) {
 		return 0, false
 	}
-	tag, idb, _, ok := tlv(pdu)
+	return leadingID(pdu)
+}
+
+// leadingID decodes the INTEGER that starts b as a request-id or msgID:
+// both lie in 1..2^31-1.
+func leadingID(b []byte) (uint32, bool) {
+	tag, idb, _, ok := tlv(b)
 	if !ok || tag != 0x02 || len(idb) == 0 || len(idb) > 5 {
 		return 0, false
 	}

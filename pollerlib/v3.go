@@ -275,18 +275,7 @@ func matchMsgID(msg []byte) (uint32, bool) {
 	if !ok || tag != 0x30 {
 		return 0, false
 	}
-	tag, idb, _, ok := tlv(g)
-	if !ok || tag != 0x02 || len(idb) == 0 || len(idb) > 5 {
-		return 0, false
-	}
-	v := int64(int8(idb[0]))
-	for _, c := range idb[1:] {
-		v = v<<8 | int64(c)
-	}
-	if v < 1 || v > 1<<31-1 {
-		return 0, false
-	}
-	return uint32(v), true
+	return leadingID(g)
 }
 
 // decodeV3 checks and decodes a v3 message matched to an exchange.

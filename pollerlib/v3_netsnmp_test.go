@@ -1,12 +1,7 @@
 package pollerlib
 
 import (
-	"bytes"
 	"fmt"
-	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,50 +15,10 @@ import (
 // a V3 target for it.
 func startSnmpdV3(t *testing.T, u usm.User) Target {
 	t.Helper()
-	bin := netsnmptest.Require(t, "snmpd")
-	dir := t.TempDir()
-	p := newPoller(t, WithTimeouts(200*time.Millisecond, 50*time.Millisecond, time.Second), WithRetries(0), WithBreaker(0, 0))
-	for attempt := 0; ; attempt++ {
-		port := freeUDPPort(t)
-		conf := filepath.Join(dir, "snmpd.conf")
-		require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil,
-			"agentAddress udp:127.0.0.1:%d\ncreateUser %s %s \"%s\" %s \"%s\"\nrouser %s priv\nsysLocation pollerlib v3 test\nsysContact nobody\n",
-			port, u.Name, u.Auth, string(u.AuthPass), u.Priv, string(u.PrivPass), u.Name), 0o600))
-		cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", conf, "-M", "/nonexistent", "-p", filepath.Join(dir, "snmpd.pid"))
-		cmd.Env = append(os.Environ(), "MIBS=", "SNMP_PERSISTENT_DIR="+dir, "HOME="+dir)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		require.NoError(t, cmd.Start())
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		stop := func() {
-			_ = cmd.Process.Kill() // our own child, by PID
-			<-exited
-		}
-		tg := Target{Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port).String(), Version: V3, User: u}
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			_, err := p.Get(ctxTimeout(t, time.Second), tg, oidSysDescr)
-			if err == nil {
-				t.Cleanup(stop)
-				return tg
-			}
-			select {
-			case <-exited:
-				if attempt < 3 {
-					break
-				}
-				t.Fatalf("snmpd exited: %s", out.String())
-			default:
-				if time.Now().After(deadline) {
-					stop()
-					t.Fatalf("snmpd does not answer v3: %v\n%s", err, out.String())
-				}
-				continue
-			}
-			break
-		}
-	}
+	return runSnmpd(t, func(port uint16) string {
+		return fmt.Sprintf("agentAddress udp:127.0.0.1:%d\ncreateUser %s %s \"%s\" %s \"%s\"\nrouser %s priv\nsysLocation pollerlib v3 test\nsysContact nobody\n",
+			port, u.Name, u.Auth, string(u.AuthPass), u.Priv, string(u.PrivPass), u.Name)
+	}, func(addr string) Target { return Target{Addr: addr, Version: V3, User: u} })
 }
 
 func TestV3AgainstNetSNMPAgent(t *testing.T) {
@@ -84,18 +39,7 @@ func TestV3AgainstNetSNMPAgent(t *testing.T) {
 		})
 	}
 	t.Run("get", func(t *testing.T) {
-		var oids []OID
-		args := append([]string(nil), tool...)
-		for i := 1; i <= 7; i++ {
-			o := MustParseOID(fmt.Sprintf(".1.3.6.1.2.1.1.%d.0", i))
-			oids = append(oids, o)
-			args = append(args, o.String())
-		}
-		out, err := netsnmptest.Run(t, "snmpget", args...)
-		require.NoError(t, err)
-		got, err := p.Get(ctxTimeout(t, 10*time.Second), tg, oids...)
-		require.NoError(t, err)
-		compareNetSNMP(t, parseNetSNMP(t, out), fromPoller(got))
+		compareGetSystem(t, p, tg, tool)
 	})
 	st := p.Stats().V3
 	require.Equal(t, uint64(1), st.Discoveries, "%+v", st)

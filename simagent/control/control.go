@@ -206,6 +206,17 @@ func query(r *http.Request, allowed ...string) (url.Values, error) {
 	return q, nil
 }
 
+// selected reads the query of r, which takes only a selector, and
+// resolves the selector against the fleet; the indexes are in ascending
+// order.
+func (h *Handler) selected(r *http.Request) (simagent.Selector, []int, error) {
+	q, err := query(r, "selector")
+	if err != nil {
+		return simagent.Selector{}, nil, err
+	}
+	return h.selection(q)
+}
+
 // selection parses the selector parameter and resolves it against the
 // fleet; the indexes are in ascending order.
 func (h *Handler) selection(q url.Values) (simagent.Selector, []int, error) {

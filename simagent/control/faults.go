@@ -38,12 +38,7 @@ type Changed struct {
 }
 
 func (h *Handler) getFaults(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r, "selector")
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	sel, idx, err := h.selection(q)
+	sel, idx, err := h.selected(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -75,12 +70,7 @@ func (h *Handler) getFaults(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) putFaults(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r, "selector")
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	sel, _, err := h.selection(q)
+	sel, _, err := h.selected(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -94,12 +84,7 @@ func (h *Handler) putFaults(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteFaults(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r, "selector")
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	sel, _, err := h.selection(q)
+	sel, _, err := h.selected(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
