@@ -24,7 +24,7 @@ func typesStore(t *testing.T) *mib.Store {
 	add(".1.3.6.1.4.1.99.1.0", mib.Integer(-42))
 	add(".1.3.6.1.4.1.99.2.0", mib.OctetString([]byte{0, 1, 0xfe, 'a'}))
 	add(".1.3.6.1.4.1.99.3.0", mib.ObjectID(mib.MustParseOID(".1.3.6.1.4.1.8072.3.2.10")))
-	add(".1.3.6.1.4.1.99.4.0", mib.IPAddress([4]byte{10, 1, 2, 3}))
+	add(".1.3.6.1.4.1.99.4.0", mib.IPAddress([4]byte{198, 51, 100, 3}))
 	add(".1.3.6.1.4.1.99.5.0", mib.Counter32(4000000000))
 	add(".1.3.6.1.4.1.99.6.0", mib.Gauge32(7))
 	add(".1.3.6.1.4.1.99.7.0", mib.TimeTicks(123456))
@@ -81,7 +81,7 @@ func TestVarbindConversionsAgree(t *testing.T) {
 	assert.Equal(t, "-42", want[0].Value)
 	assert.Equal(t, "0001fe61", want[1].Value)
 	assert.Equal(t, ".1.3.6.1.4.1.8072.3.2.10", want[2].Value)
-	assert.Equal(t, "10.1.2.3", want[3].Value)
+	assert.Equal(t, "198.51.100.3", want[3].Value)
 	assert.Equal(t, "9223372036854775813", want[7].Value)
 
 	// An agent's snapshot renders the same too.

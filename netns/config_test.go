@@ -24,7 +24,7 @@ func TestConfigDefaults(t *testing.T) {
 		{name: "pool /16 sites /24", cfg: Config{Sites: 3, Pool: netip.MustParsePrefix("198.19.0.0/16"), SiteBits: 24}, want: Config{Sites: 3, Family: "sc", Pool: netip.MustParsePrefix("198.19.0.0/16"), SiteBits: 24, MTU: 1500}},
 		{name: "too many sites", cfg: Config{Sites: 65}, wantErr: "sites 65"},
 		{name: "bad family", cfg: Config{Family: "Snmp"}, wantErr: "family"},
-		{name: "pool outside 198.18/15", cfg: Config{Pool: netip.MustParsePrefix("10.0.0.0/16")}, wantErr: "pool"},
+		{name: "pool outside 198.18/15", cfg: Config{Pool: netip.MustParsePrefix("203.0.113.0/24")}, wantErr: "pool"},
 		{name: "pool too small", cfg: Config{Pool: netip.MustParsePrefix("198.18.0.0/24"), SiteBits: 28}, wantErr: "pool"},
 		{name: "site bits not longer than pool", cfg: Config{Pool: netip.MustParsePrefix("198.18.0.0/16"), SiteBits: 16}, wantErr: "site bits"},
 		{name: "site bits too long", cfg: Config{SiteBits: 30}, wantErr: "site bits"},

@@ -39,7 +39,7 @@ func TestParseSnmprecValues(t *testing.T) {
 		{name: "null", input: sysName + "|5|", want: map[string]Value{sysName: Null()}},
 		{name: "OID", input: sysName + "|6|1.3.6.1.4.1.8072.3.2.10", want: map[string]Value{sysName: ObjectID(OID{1, 3, 6, 1, 4, 1, 8072, 3, 2, 10})}},
 		{name: "OID zeroDotZero", input: sysName + "|6|0.0", want: map[string]Value{sysName: ObjectID(OID{0, 0})}},
-		{name: "IpAddress", input: sysName + "|64|10.0.0.1", want: map[string]Value{sysName: IPAddress([4]byte{10, 0, 0, 1})}},
+		{name: "IpAddress", input: sysName + "|64|198.51.100.1", want: map[string]Value{sysName: IPAddress([4]byte{198, 51, 100, 1})}},
 		{name: "IpAddress hex", input: sysName + "|64x|7f000001", want: map[string]Value{sysName: IPAddress([4]byte{127, 0, 0, 1})}},
 		{name: "Counter32 max", input: sysName + "|65|4294967295", want: map[string]Value{sysName: Counter32(math.MaxUint32)}},
 		{name: "Gauge32", input: sysName + "|66|1000000000", want: map[string]Value{sysName: Gauge32(1000000000)}},

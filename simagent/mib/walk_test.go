@@ -87,7 +87,7 @@ func TestParseWalkValues(t *testing.T) {
 		{name: "OID zeroDotZero", input: sysDescr + " = OID: .0.0", want: one(ObjectID(OID{0, 0}))},
 		{name: "OID without MIBs", input: sysDescr + " = OID: iso.3.6.1.4.1.8072.3.2.10", want: one(ObjectID(OID{1, 3, 6, 1, 4, 1, 8072, 3, 2, 10}))},
 		{name: "OID ccitt without MIBs", input: sysDescr + " = OID: ccitt.0", want: one(ObjectID(OID{0, 0}))},
-		{name: "IpAddress", input: sysDescr + " = IpAddress: 192.168.1.254", want: one(IPAddress([4]byte{192, 168, 1, 254}))},
+		{name: "IpAddress", input: sysDescr + " = IpAddress: 198.51.100.254", want: one(IPAddress([4]byte{198, 51, 100, 254}))},
 		{name: "Network Address", input: sysDescr + " = Network Address: 0A:01:02:FF", want: one(IPAddress([4]byte{10, 1, 2, 255}))},
 		{name: "NULL", input: sysDescr + " = NULL", want: one(Null())},
 		{name: "OPAQUE hex", input: sysDescr + " = OPAQUE: 41 02 03 ", want: one(Opaque([]byte{0x41, 2, 3}))},
