@@ -159,35 +159,63 @@ func BenchmarkGet10OIDs(b *testing.B) {
 	for i, o := range oids {
 		names[i] = o.String()
 	}
-	var base, ours side
-	for b.Loop() {
-		base = drive(workers, agents, func() (func(int) error, func()) {
-			return func(i int) error {
-				g := gosnmpClient(f, i)
-				if err := g.Connect(); err != nil {
-					return err
-				}
-				defer g.Conn.Close()
-				r, err := g.Get(names)
-				if err == nil && len(r.Variables) != len(names) {
-					err = fmt.Errorf("%d varbinds", len(r.Variables))
-				}
+	// Alternate the two sides over several pairs of runs and take the
+	// median ratio: one pass each is a fraction of a second, and on a
+	// shared 2-core machine a single pair swings by tens of percent.
+	const pairs = 5
+	gosnmpOpen := func() (func(int) error, func()) {
+		return func(i int) error {
+			g := gosnmpClient(f, i)
+			if err := g.Connect(); err != nil {
 				return err
-			}, func() {}
-		})
-		ours = drive(workers, agents, func() (func(int) error, func()) {
-			p, err := New(WithSockets(2))
-			require.NoError(b, err)
-			return func(i int) error {
-				vbs, err := p.Get(context.Background(), target(f, i), oids...)
-				if err == nil && len(vbs) != len(oids) {
-					err = fmt.Errorf("%d varbinds", len(vbs))
-				}
-				return err
-			}, func() { require.NoError(b, p.Close(context.Background())) }
-		})
+			}
+			defer g.Conn.Close()
+			r, err := g.Get(names)
+			if err == nil && len(r.Variables) != len(names) {
+				err = fmt.Errorf("%d varbinds", len(r.Variables))
+			}
+			return err
+		}, func() {}
 	}
-	ratio := ours.rate() / base.rate()
+	pollerlibOpen := func() (func(int) error, func()) {
+		p, err := New(WithSockets(2))
+		require.NoError(b, err)
+		return func(i int) error {
+			vbs, err := p.Get(context.Background(), target(f, i), oids...)
+			if err == nil && len(vbs) != len(oids) {
+				err = fmt.Errorf("%d varbinds", len(vbs))
+			}
+			return err
+		}, func() { require.NoError(b, p.Close(context.Background())) }
+	}
+	var base, ours side
+	var ratios []float64
+	var ourErrs, baseErrs int // over every run, not just the best
+	for b.Loop() {
+		ratios = ratios[:0]
+		for k := range pairs {
+			var bs, ps side
+			if k%2 == 0 {
+				bs = drive(workers, agents, gosnmpOpen)
+				ps = drive(workers, agents, pollerlibOpen)
+			} else {
+				ps = drive(workers, agents, pollerlibOpen)
+				bs = drive(workers, agents, gosnmpOpen)
+			}
+			ratios = append(ratios, ps.rate()/bs.rate())
+			ourErrs, baseErrs = ourErrs+ps.errors, baseErrs+bs.errors
+			if k == 0 || ps.rate() > ours.rate() {
+				ours.polls, ours.errors, ours.elapsed, ours.latencies = ps.polls, ps.errors, ps.elapsed, ps.latencies
+			}
+			if k == 0 || bs.rate() > base.rate() {
+				base.polls, base.errors, base.elapsed, base.latencies = bs.polls, bs.errors, bs.elapsed, bs.latencies
+			}
+			ours.fds, ours.goroutines = max(ours.fds, ps.fds), max(ours.goroutines, ps.goroutines)
+			base.fds, base.goroutines = max(base.fds, bs.fds), max(base.goroutines, bs.goroutines)
+		}
+	}
+	slices.Sort(ratios)
+	ratio := ratios[len(ratios)/2]
 	b.ReportMetric(ours.rate(), "pollerlib-polls/s")
 	b.ReportMetric(base.rate(), "gosnmp-polls/s")
 	b.ReportMetric(ratio, "polls-ratio")
@@ -195,9 +223,9 @@ func BenchmarkGet10OIDs(b *testing.B) {
 	b.ReportMetric(float64(base.fds), "gosnmp-peak-fds")
 	b.ReportMetric(float64(ours.goroutines), "pollerlib-peak-goroutines")
 	b.ReportMetric(float64(base.goroutines), "gosnmp-peak-goroutines")
-	b.Logf("10-OID Get x %d agents, %d workers: pollerlib %.0f polls/s (%d errors, %s), gosnmp %.0f polls/s (%d errors, %s)",
-		agents, workers, ours.rate(), ours.errors, ours.elapsed.Round(time.Millisecond), base.rate(), base.errors, base.elapsed.Round(time.Millisecond))
-	b.Log(benchutil.Verdict("pollerlib polls/s vs gosnmp", ratio >= 2, "%.2fx (target >= 2x)", ratio))
+	b.Logf("10-OID Get x %d agents, %d workers, %d alternating pairs: best pollerlib %.0f polls/s (%d errors in all runs, %s), best gosnmp %.0f polls/s (%d errors in all runs, %s); ratios %.2f",
+		agents, workers, pairs, ours.rate(), ourErrs, ours.elapsed.Round(time.Millisecond), base.rate(), baseErrs, base.elapsed.Round(time.Millisecond), ratios)
+	b.Log(benchutil.Verdict("pollerlib polls/s vs gosnmp", ratio >= 2, "%.2fx, median of %d pairs (target >= 2x)", ratio, pairs))
 	b.Log(benchutil.Verdict("pollerlib peak fds", ours.fds <= 16, "%d above baseline (gosnmp %d; target <= 16)", ours.fds, base.fds))
 	b.Log(benchutil.Verdict("pollerlib peak goroutines", ours.goroutines <= workers+32, "%d above baseline, %d in flight (gosnmp %d; target <= in-flight + 32)", ours.goroutines, workers, base.goroutines))
 }
