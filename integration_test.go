@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/snmpchaos/snmpchaos/harness"
 	"github.com/snmpchaos/snmpchaos/scenarios"
@@ -21,6 +22,10 @@ import (
 // each negative control (and gosnmp-leaky on fd-leak) must fail on the
 // invariant it is built to break. Runs are sequential: the probes read
 // process-wide figures. Set RESULTS_DIR to keep every report.
+
+// TestMain checks that nothing leaks from the runs themselves: the leaky
+// pollers are released after their runs.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // base gives each run a 127.x network of its own.
 var base = 40
