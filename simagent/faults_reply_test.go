@@ -360,6 +360,24 @@ func TestRestartInInitialFaults(t *testing.T) {
 	assert.Equal(t, 5*time.Second, f.Age(0))
 }
 
+// TestRestartClearedEarly: replacing a restart inside its downtime brings
+// the agent back at once, with uptime from that moment (not from when the
+// downtime would have ended, which would read 0 meanwhile).
+func TestRestartClearedEarly(t *testing.T) {
+	clk := newFakeClock()
+	f := startFleet(t, Config{Listen: testAddr(74), Store: dynStore(t), Clock: clk.Now,
+		Faults: Faults{Restart: &Restart{Downtime: Duration(time.Minute)}}})
+	clk.Advance(10 * time.Second)
+	_, err := f.SetFaults(Selector{All: true}, Faults{})
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(0), f.Age(0), "up from the moment the restart was cleared")
+	clk.Advance(3 * time.Second)
+	r, err := client(t, f, 0, gosnmp.Version2c).Get([]string{oidSysUpTime, oidIfIn + ".1"})
+	require.NoError(t, err)
+	assert.EqualValues(t, 300, r.Variables[0].Value)
+	assert.EqualValues(t, 1000+100*3, r.Variables[1].Value)
+}
+
 // TestTruncatedCountsEachReplyOnce: a reply both cut to K varbinds and cut
 // at N bytes is one truncated reply.
 func TestTruncatedCountsEachReplyOnce(t *testing.T) {

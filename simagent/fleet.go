@@ -386,6 +386,10 @@ func (f *Fleet) SetFaults(sel Selector, faults Faults) (int, error) {
 		a.faults.Store(newFaultState(p, now, f.cfg.Seed, i, f.gen))
 		if r := faults.Restart; r != nil {
 			a.start.Store(now.Add(r.Downtime.D()).UnixNano())
+		} else if a.start.Load() > now.UnixNano() {
+			// A restart cleared inside its downtime: the agent is back now,
+			// uptime from now (not from when the downtime would have ended).
+			a.start.Store(now.UnixNano())
 		}
 		a.v3Applied(&faults, now)
 	}
