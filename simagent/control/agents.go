@@ -1,12 +1,14 @@
 package control
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/snmpchaos/snmpchaos/simagent"
+	"github.com/snmpchaos/snmpchaos/simagent/usm"
 )
 
 // Agent is one agent as GET /agents reports it.
@@ -22,6 +24,16 @@ type Agent struct {
 	// restart's downtime lasts).
 	Uptime simagent.Duration `json:"uptime"`
 	Stats  simagent.Stats    `json:"stats"`
+	// V3 is the agent's SNMPv3 engine, when the fleet has v3 users.
+	V3 *AgentV3 `json:"v3,omitempty"`
+}
+
+// AgentV3 is an agent's SNMPv3 engine as GET /agents reports it.
+type AgentV3 struct {
+	EngineID   string    `json:"engineID"` // hex
+	Boots      uint32    `json:"boots"`
+	EngineTime uint32    `json:"engineTime"` // seconds
+	USM        usm.Stats `json:"usm"`
 }
 
 // AgentList is one page of GET /agents: Total agents matched the
@@ -45,7 +57,17 @@ func (h *Handler) agent(i int) Agent {
 		FaultSpec: simagent.FormatFaultSpec(faults),
 		Uptime:    simagent.Duration(f.Age(i)),
 		Stats:     f.AgentStats(i),
+		V3:        agentV3(f, i),
 	}
+}
+
+func agentV3(f *simagent.Fleet, i int) *AgentV3 {
+	id := f.EngineID(i)
+	if id == nil {
+		return nil
+	}
+	boots, t := f.EngineTime(i)
+	return &AgentV3{EngineID: hex.EncodeToString(id), Boots: boots, EngineTime: t, USM: f.USMStats(i)}
 }
 
 func (h *Handler) listAgents(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/snmpchaos/snmpchaos/simagent"
+	"github.com/snmpchaos/snmpchaos/simagent/usm"
 )
 
 // Page sizes of GET /agents.
@@ -134,7 +135,12 @@ type FleetStats struct {
 	Seed    uint64 `json:"seed"`
 	Data    string `json:"data"`
 	simagent.Stats
+	// USM sums the agents' usmStats counters, when the fleet has v3 users.
+	USM *usm.Stats `json:"usm,omitempty"`
 }
+
+// hasV3 reports whether the fleet serves SNMPv3 (has v3 users).
+func hasV3(f *simagent.Fleet) bool { return f.Len() > 0 && f.EngineID(0) != nil }
 
 func (h *Handler) index(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -155,14 +161,19 @@ func (h *Handler) stats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := h.fleet
-	writeJSON(w, http.StatusOK, FleetStats{
+	st := FleetStats{
 		Agents:  f.Len(),
 		Sockets: f.Sockets(),
 		Pending: f.Pending(),
 		Seed:    f.Seed(),
 		Data:    f.Store().Name(),
 		Stats:   f.Stats(),
-	})
+	}
+	if hasV3(f) {
+		u := f.TotalUSMStats()
+		st.USM = &u
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 // closer is what a fleet that can tell whether it is closed offers.

@@ -25,6 +25,7 @@ type collector struct {
 	requests, responses, drops, delayed, truncated        *prometheus.Desc
 	malformed, faulted, bytesIn, bytesOut                 *prometheus.Desc
 	agents, faulty, sockets, pending                      *prometheus.Desc
+	usm                                                   *prometheus.Desc
 	agentRequests, agentResponses, agentDrops, agentFault *prometheus.Desc
 }
 
@@ -49,6 +50,7 @@ func newCollector(f *simagent.Fleet, o options) *collector {
 		faulty:    d("faulty_agents", "Agents with faults in force."),
 		sockets:   d("sockets", "UDP sockets the fleet holds."),
 		pending:   d("pending_replies", "Delayed replies waiting to be sent."),
+		usm:       d("usm_messages_total", "SNMPv3 messages by USM outcome: the usmStats counters of RFC 3414 5, Reports sent, and messages accepted per security level (only with v3 users).", "counter"),
 
 		agentRequests:  d("agent_requests_total", "Requests received by one agent.", "agent", "address"),
 		agentResponses: d("agent_responses_total", "Response datagrams sent by one agent.", "agent", "address"),
@@ -62,7 +64,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.info, c.requests, c.responses, c.drops, c.delayed, c.truncated,
 		c.malformed, c.faulted, c.bytesIn, c.bytesOut,
-		c.agents, c.faulty, c.sockets, c.pending,
+		c.agents, c.faulty, c.sockets, c.pending, c.usm,
 	} {
 		ch <- d
 	}
@@ -99,6 +101,20 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.agents, f.Len())
 	gauge(c.sockets, f.Sockets())
 	gauge(c.pending, f.Pending())
+	if hasV3(f) {
+		u := f.TotalUSMStats()
+		for _, kv := range []struct {
+			name string
+			v    uint64
+		}{
+			{"unsupportedSecLevels", u.UnsupportedSecLevels}, {"notInTimeWindows", u.NotInTimeWindows},
+			{"unknownUserNames", u.UnknownUserNames}, {"unknownEngineIDs", u.UnknownEngineIDs},
+			{"wrongDigests", u.WrongDigests}, {"decryptionErrors", u.DecryptionErrors},
+			{"reports", u.Reports}, {"noAuthNoPriv", u.NoAuthNoPriv}, {"authNoPriv", u.AuthNoPriv}, {"authPriv", u.AuthPriv},
+		} {
+			counter(c.usm, kv.v, kv.name)
+		}
+	}
 	faulty := 0
 	for i := range f.Len() {
 		bad := f.Faults(i) != simagent.Faults{}
