@@ -33,6 +33,7 @@ type options struct {
 	perAgent       bool
 	logLevel       slog.Level
 	users          []usm.User
+	labels         []simagent.LabelRange
 }
 
 // selectorGrammar documents simagent.ParseSelector for --help.
@@ -44,7 +45,7 @@ const selectorGrammar = `Selector (--faults-selector, and ?selector= in the cont
   range=A-B        agents A to B inclusive
   label=KEY=VALUE  agents carrying a label`
 
-const maxSockets = 1024
+const maxSockets = 64 // simagent.Config allows 1 to 64
 
 // errHelp is returned when --help was asked for; the usage went to stdout.
 var errHelp = errors.New("help requested")
@@ -69,6 +70,8 @@ func parseFlags(args []string, stdout io.Writer) (*options, error) {
 	controlAny := fs.Bool("control-any", false, "allow --control on a non-loopback address")
 	fs.BoolVar(&o.perAgent, "metrics-per-agent", false, "add per-agent series to /metrics (3 per agent)")
 	var rawUsers v3UserFlags
+	var rawLabels labelFlags
+	fs.Var(&rawLabels, "label", "label agents `A-B:KEY=VALUE[,KEY=VALUE]` for label selectors (repeatable; A alone: one agent)")
 	fs.Var(&rawUsers, "v3-user", "serve SNMPv3 user `NAME[:AUTHPROTO:AUTHPASS[:PRIVPROTO:PRIVPASS]]` (repeatable; see SNMPv3 users)")
 	level := fs.String("log-level", "info", "log `LEVEL` on stderr: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -116,6 +119,9 @@ func parseFlags(args []string, stdout io.Writer) (*options, error) {
 		return nil, errors.New("--faults-selector: needs --faults")
 	}
 	if o.users, err = parseUsers(rawUsers); err != nil {
+		return nil, err
+	}
+	if o.labels, err = parseLabels(rawLabels, o.agents); err != nil {
 		return nil, err
 	}
 	if o.maxMsgSize != 0 && (o.maxMsgSize < 484 || o.maxMsgSize > 65507) {

@@ -134,6 +134,7 @@ func startFleet(ctx context.Context, o *options, store *mib.Store, logger *slog.
 		Sockets:    o.sockets,
 		Logger:     logger,
 		Users:      o.users,
+		Labels:     o.labels,
 	}
 	all := o.faultsSelector == simagent.Selector{All: true}
 	if all {

@@ -47,6 +47,10 @@ func TestBadFlagsExit2NamingTheFlag(t *testing.T) {
 		{"faults selector alone", []string{"--faults-selector", "index=0"}, []string{"--faults-selector", "needs --faults"}},
 		{"faults selector out of range", []string{"--agents", "2", "--listen", "127.16.201.1:0", "--faults", "drop=1", "--faults-selector", "index=5"},
 			[]string{"--faults-selector", "index 5"}},
+		{"label without labels", []string{"--agents", "2", "--listen", "127.16.201.1:0", "--label", "0-1"}, []string{"--label #1", "no labels"}},
+		{"label range", []string{"--agents", "2", "--listen", "127.16.201.1:0", "--label", "0-5:site=a"}, []string{"--label #1", "outside 0-1"}},
+		{"label pair", []string{"--agents", "2", "--listen", "127.16.201.1:0", "--label", "0:site"}, []string{"--label #1", "KEY=VALUE"}},
+		{"sockets above the fleet's bound", []string{"--sockets", "100"}, []string{"--sockets 100"}},
 		{"control not loopback", []string{"--control", "0.0.0.0:0"}, []string{"--control", "--control-any"}},
 		{"control all interfaces", []string{"--control", ":8080"}, []string{"--control"}},
 		{"control syntax", []string{"--control", "127.0.0.1"}, []string{"--control", "IP:PORT"}},
@@ -126,7 +130,7 @@ func TestRunServesAndStopsCleanly(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		code := run(ctx, []string{"--agents", "3", "--listen", "127.16.201.1:0", "--profile", "if-mib:2", "--seed", "42",
-			"--control", "127.0.0.1:0", "--faults", "blackhole", "--faults-selector", "index=2", "--log-level", "warn"}, pw, &stderr)
+			"--control", "127.0.0.1:0", "--label", "2:role=edge", "--faults", "blackhole", "--faults-selector", "label=role=edge", "--log-level", "warn"}, pw, &stderr)
 		pw.Close()
 		done <- code
 	}()
@@ -154,12 +158,12 @@ func TestRunServesAndStopsCleanly(t *testing.T) {
 	require.Len(t, p.Variables, 1)
 	assert.Equal(t, gosnmp.TimeTicks, p.Variables[0].Type)
 	_, err = get("127.16.201.3")
-	require.Error(t, err, "--faults blackhole applies to --faults-selector index=2")
+	require.Error(t, err, "--faults blackhole applies to --faults-selector label=role=edge, agent 2 by --label")
 
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-	for path, want := range map[string]string{"/healthz": "ok", "/faults?selector=index=2": `"spec": "blackhole"`, "/metrics": "simagent_requests_total 2"} {
+	for path, want := range map[string]string{"/healthz": "ok", "/faults?selector=index=2": `"spec": "blackhole"`, "/agents/2": `"role": "edge"`, "/metrics": "simagent_requests_total 2"} {
 		resp, err := hc.Get(r.control + path)
 		require.NoError(t, err)
 		body, err := io.ReadAll(resp.Body)
