@@ -80,6 +80,11 @@ func (g *gosnmpPoller) poll(ctx context.Context, p Poll) Result {
 	} else {
 		defer c.Close()
 	}
+	return request(c, p)
+}
+
+// request runs one poll on a connected client.
+func request(c *gosnmp.GoSNMP, p Poll) Result {
 	var pdus []gosnmp.SnmpPDU
 	var err error
 	switch p.Op {

@@ -44,6 +44,7 @@ func PollerKinds() []PollerKind {
 	return []PollerKind{
 		{Name: "pollerlib", Doc: "the bundled poller (default): shared sockets, adaptive timeouts, complete walks", New: NewPollerlib},
 		{Name: "gosnmp", Doc: "plain gosnmp, one GoSNMP per poll: Connect, request, Close (baseline)", New: NewGosnmp},
+		{Name: "gosnmp-cached", Doc: "gosnmp with one long-lived GoSNMP per target (a socket per target; for v3, gosnmp's cached engine time, #509/#511)", New: NewGosnmpCached},
 		{Name: "gosnmp-leaky", Doc: "gosnmp as seen in production: Connect per poll, never Close (leaks a socket per poll)",
 			Breaks: []string{InvConnectionsClosed, InvFDsStable}, New: NewGosnmpLeaky},
 		{Name: "broken-socket-leak", Doc: "negative control: pollerlib that also opens a UDP socket per poll and never closes it, while its stats say 0",

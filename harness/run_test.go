@@ -118,6 +118,20 @@ func TestRunGosnmpBaselinePasses(t *testing.T) {
 	assert.True(t, rep.Pass, "plain gosnmp passes every invariant")
 }
 
+// TestRunGosnmpCached: one long-lived client per target passes, closes its
+// sockets at Close, and on the way holds about a socket per target polled
+// (what the OS view shows and the fd-leak scenario is about).
+func TestRunGosnmpCached(t *testing.T) {
+	rep := runPoller(t, scenario(t, 107, mixed), "gosnmp-cached")
+	assert.True(t, rep.Pass, "cached gosnmp clients pass every invariant")
+	peak := 0
+	for _, s := range rep.Samples {
+		peak = max(peak, s.UDPSockets)
+	}
+	assert.Greater(t, peak-rep.Baseline.UDPSockets, 10, "a socket per target while running")
+	assert.LessOrEqual(t, rep.After.UDPSockets, rep.Baseline.UDPSockets, "all closed after Close")
+}
+
 func TestRunGosnmpLeakyFails(t *testing.T) {
 	rep := runPoller(t, scenario(t, 103, mixed), "gosnmp-leaky")
 	assert.False(t, rep.Pass)
