@@ -56,7 +56,7 @@ func TestFixtureValues(t *testing.T) {
 	requireValue(".1.3.6.1.2.1.1.6.0", String(`DC1 "North" hall, rack 12\B`))
 	requireValue(".1.3.6.1.2.1.1.3.0", TimeTicks(8641234))
 	requireValue(".1.3.6.1.2.1.2.2.1.6.2", OctetString([]byte{0x52, 0x54, 0, 0x12, 0x34, 0x56}))
-	requireValue(".1.3.6.1.2.1.4.20.1.1.10.0.0.1", IPAddress([4]byte{10, 0, 0, 1}))
+	requireValue(".1.3.6.1.2.1.4.20.1.1.198.51.100.1", IPAddress([4]byte{198, 51, 100, 1}))
 	requireValue(".1.3.6.1.2.1.31.1.1.1.6.2", Counter64(4<<32+3651043677))
 	d := valueAt(t, s, numericOID).Dyn
 	require.Equal(t, uint64(1100), d.At(10*time.Second, 1))
