@@ -493,7 +493,7 @@ func (h *benchHotPath) answer(pkt []byte, now time.Time) []byte {
 	if err := h.req.decode(pkt); err != nil {
 		return nil
 	}
-	d := h.fs.decide(now, h.req.oids)
+	d := h.fs.decide(now)
 	h.lc = lookupCtx{store: h.store, plan: h.fs.plan, v1: h.req.version == 0, age: 42 * time.Second, seed: 7}
 	out, _ := h.resp.respond(&h.lc, &h.req, &d, maxUDPPayload, 0)
 	return out

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/snmpchaos/snmpchaos/simagent/mib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -236,7 +235,7 @@ func seededDelays(t testing.TB, faults Faults, seed uint64, agent, n int) []time
 	fs := newFaultState(p, at, seed, agent, 0)
 	out := make([]time.Duration, n)
 	for i := range out {
-		out[i] = fs.decide(at, [][]uint32{mib.MustParseOID(oidSysName)}).delay
+		out[i] = fs.decide(at).delay
 	}
 	return out
 }

@@ -203,9 +203,10 @@ func newFaultState(p *plan, at time.Time, seed uint64, agent int, gen uint64) *f
 	}
 }
 
-// decide draws the per-request fault decisions. oids are the request's
-// varbind names, for per-prefix delays.
-func (s *faultState) decide(now time.Time, oids [][]uint32) decision {
+// decide draws the per-request fault decisions. Per-prefix (slow subtree)
+// delays depend on the OIDs answered too, so the caller adds them once the
+// response is built (plan.delayFor); d.delay here is the capped base.
+func (s *faultState) decide(now time.Time) decision {
 	p := s.plan
 	var d decision
 	if p.healthy {
@@ -253,7 +254,7 @@ func (s *faultState) decide(now time.Time, oids [][]uint32) decision {
 	}
 	if dl := p.delay; dl != nil {
 		d.baseDelay = dl.Fixed.D() + s.jitter(p, dl.Jitter.D())
-		d.delay = p.delayFor(d.baseDelay, oids)
+		d.delay = p.delayFor(d.baseDelay)
 	}
 	if du := p.spec.Duplicate; du != nil && (du.Prob == 0 || s.rng.Float64() < du.Prob) {
 		d.duplicate = max(du.Copies, 1)

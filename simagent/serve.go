@@ -79,7 +79,7 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 	}
 	now := f.cfg.Clock()
 	fs := a.faults.Load()
-	d := fs.decide(now, req.oids)
+	d := fs.decide(now)
 	if d.drop != "" {
 		c.drop(d.drop)
 		return

@@ -194,7 +194,7 @@ func (f *Fleet) handleV3(w *worker, s *socket, a *agent, pkt []byte, src netip.A
 	}
 	now := f.cfg.Clock()
 	fs := a.faults.Load()
-	d := fs.decide(now, nil)
+	d := fs.decide(now)
 	if d.drop != "" {
 		c.drop(d.drop)
 		return
