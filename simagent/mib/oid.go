@@ -1,36 +1,22 @@
 package mib
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
+
+	"github.com/snmpchaos/snmpchaos/internal/oid"
 )
 
 // OID is an object identifier as its arcs.
 type OID []uint32
 
-// ParseOID parses a dotted numeric OID; a leading dot is allowed.
+// ParseOID parses a dotted numeric OID; a leading dot is allowed. It must
+// have two arcs at least and first arcs BER can encode.
 func ParseOID(s string) (OID, error) {
-	t := strings.TrimPrefix(strings.TrimSpace(s), ".")
-	if t == "" {
-		return nil, fmt.Errorf("empty OID %q", s)
+	o, err := parseOIDText(nil, []byte(strings.TrimSpace(s)))
+	if err != nil {
+		return nil, err
 	}
-	parts := strings.Split(t, ".")
-	oid := make(OID, len(parts))
-	for i, p := range parts {
-		v, err := strconv.ParseUint(p, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("OID %q: arc %d %q is not a number below 2^32", s, i+1, p)
-		}
-		oid[i] = uint32(v)
-	}
-	if len(oid) < 2 {
-		return nil, fmt.Errorf("OID %q: needs at least two arcs", s)
-	}
-	if oid[0] > 2 || (oid[0] < 2 && oid[1] >= 40) {
-		return nil, fmt.Errorf("OID %q: first arcs %d.%d not encodable", s, oid[0], oid[1])
-	}
-	return oid, nil
+	return OID(o), nil
 }
 
 // MustParseOID is ParseOID for constants; it panics on error.
@@ -43,44 +29,10 @@ func MustParseOID(s string) OID {
 }
 
 // String formats the OID dotted with a leading dot, as net-snmp -On does.
-func (o OID) String() string {
-	var b strings.Builder
-	for _, a := range o {
-		b.WriteByte('.')
-		b.WriteString(strconv.FormatUint(uint64(a), 10))
-	}
-	return b.String()
-}
+func (o OID) String() string { return string(oid.Append(make([]byte, 0, 4*len(o)), o)) }
 
 // Compare orders OIDs lexicographically by arc: -1, 0 or +1.
-func Compare(a, b []uint32) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	switch {
-	case len(a) < len(b):
-		return -1
-	case len(a) > len(b):
-		return 1
-	}
-	return 0
-}
+func Compare(a, b []uint32) int { return oid.Compare(a, b) }
 
 // HasPrefix reports whether o lies in the subtree rooted at prefix.
-func (o OID) HasPrefix(prefix OID) bool {
-	if len(o) < len(prefix) {
-		return false
-	}
-	for i, a := range prefix {
-		if o[i] != a {
-			return false
-		}
-	}
-	return true
-}
+func (o OID) HasPrefix(prefix OID) bool { return oid.HasPrefix(o, prefix) }

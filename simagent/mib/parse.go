@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/snmpchaos/snmpchaos/internal/oid"
 )
 
 // ErrUnsupported is wrapped by errors about data that is well formed but
@@ -116,36 +118,12 @@ func (a *arena) bytes(b []byte) []byte {
 }
 
 // parseOIDText parses a dotted numeric OID (leading dot optional) into
-// dst[:0]. The error says what is wrong with the text.
+// dst[:0], and checks that BER can encode it. The error says what is wrong
+// with the text.
 func parseOIDText(dst []uint32, s []byte) ([]uint32, error) {
-	dst = dst[:0]
-	t := s
-	if len(t) > 0 && t[0] == '.' {
-		t = t[1:]
-	}
-	if len(t) == 0 {
-		return dst, fmt.Errorf("bad OID %q: empty", s)
-	}
-	var v uint64
-	digits := 0
-	for i := 0; i <= len(t); i++ {
-		if i == len(t) || t[i] == '.' {
-			if digits == 0 {
-				return dst, fmt.Errorf("bad OID %q: empty arc %d", s, len(dst)+1)
-			}
-			dst = append(dst, uint32(v))
-			v, digits = 0, 0
-			continue
-		}
-		c := t[i]
-		if c < '0' || c > '9' {
-			return dst, fmt.Errorf("bad OID %q: arc %d is not a number", s, len(dst)+1)
-		}
-		v = v*10 + uint64(c-'0')
-		digits++
-		if v > math.MaxUint32 {
-			return dst, fmt.Errorf("bad OID %q: arc %d is not below 2^32", s, len(dst)+1)
-		}
+	dst, err := oid.Parse(dst, s)
+	if err != nil {
+		return dst, err
 	}
 	if len(dst) < 2 {
 		return dst, fmt.Errorf("bad OID %q: needs at least two arcs", s)
