@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/nftables"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netlink"
@@ -309,40 +308,9 @@ func runSites(t *testing.T, run string) []SiteReport {
 // into the given sites' prefixes that no live run claims.
 func leftovers(t *testing.T, sites []SiteReport) []string {
 	t.Helper()
-	var out []string
 	pre := netnsFamily + "-"
-	ents, err := os.ReadDir("/run/netns")
-	if err != nil && !os.IsNotExist(err) {
-		require.NoError(t, err)
-	}
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), pre) {
-			out = append(out, "namespace "+e.Name())
-		}
-	}
-	links, err := netlink.LinkList()
+	out, err := netns.Leftovers(pre)
 	require.NoError(t, err)
-	for _, l := range links {
-		if strings.HasPrefix(l.Attrs().Name, pre) {
-			out = append(out, "link "+l.Attrs().Name)
-			qs, err := netlink.QdiscList(l)
-			require.NoError(t, err)
-			for _, q := range qs {
-				if q.Type() != "noqueue" {
-					out = append(out, "qdisc "+q.Type()+" on "+l.Attrs().Name)
-				}
-			}
-		}
-	}
-	if c, err := nftables.New(); err == nil {
-		if tables, err := c.ListTables(); err == nil {
-			for _, tb := range tables {
-				if strings.HasPrefix(tb.Name, pre) || tb.Name == "snmpchaos" {
-					out = append(out, "nftables table "+tb.Name)
-				}
-			}
-		}
-	}
 	claimed := map[netip.Prefix]bool{}
 	for _, st := range readStateFiles() {
 		if strings.HasPrefix(st.Run, pre) {

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/nftables"
 	"github.com/gosnmp/gosnmp"
 	"github.com/snmpchaos/snmpchaos/simagent"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
@@ -92,38 +91,9 @@ func sitePrefixes(top *Topology) []netip.Prefix {
 // given agent prefixes (any protocol), and qdiscs on links of ours.
 func leftovers(t *testing.T, run string, prefixes []netip.Prefix) []string {
 	t.Helper()
-	var out []string
 	pre := run + "-"
-	names, err := listNamed()
+	out, err := Leftovers(pre)
 	require.NoError(t, err)
-	for _, n := range names {
-		if strings.HasPrefix(n, pre) {
-			out = append(out, "namespace "+n)
-		}
-	}
-	links, err := netlink.LinkList()
-	require.NoError(t, err)
-	for _, l := range links {
-		if strings.HasPrefix(l.Attrs().Name, pre) {
-			out = append(out, "link "+l.Attrs().Name)
-			qs, err := netlink.QdiscList(l)
-			require.NoError(t, err)
-			for _, q := range qs {
-				if q.Type() != "noqueue" {
-					out = append(out, "qdisc "+q.Type()+" on "+l.Attrs().Name)
-				}
-			}
-		}
-	}
-	if c, err := nftables.New(); err == nil {
-		if tables, err := c.ListTables(); err == nil {
-			for _, tb := range tables {
-				if strings.HasPrefix(tb.Name, pre) || tb.Name == nftTable {
-					out = append(out, "nftables table "+tb.Name)
-				}
-			}
-		}
-	}
 	if _, err := os.Stat(filepath.Join(StateDir, run+".json")); err == nil {
 		out = append(out, "state file "+run+".json")
 	}
