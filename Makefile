@@ -49,14 +49,14 @@ netns-test:
 # -benchtime says; the codec microbenchmarks want a normal benchtime.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 30m ./simagent/ ./pollerlib/
-	$(GO) test -run '^$$' -bench . -benchmem ./simagent/ber/
+	$(GO) test -run '^$$' -bench . -benchmem ./snmp/ber/
 
 # FUZZTIME is a duration (30s) or a count (100000x). Counts avoid Go 1.26's
 # spurious "context deadline exceeded" at the end of a timed run
 # (golang/go#75804); CI uses one.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) ./simagent/
-	$(GO) test -run '^$$' -fuzz '^FuzzOIDRoundTrip$$' -fuzztime $(FUZZTIME) ./simagent/ber/
+	$(GO) test -run '^$$' -fuzz '^FuzzOIDRoundTrip$$' -fuzztime $(FUZZTIME) ./snmp/ber/
 
 vet:
 	$(GO) vet $(PKGS)

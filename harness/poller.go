@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
 // Poller is what the harness drives. Any poller can be plugged in by

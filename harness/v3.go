@@ -5,7 +5,7 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/pollerlib"
 	"github.com/snmpchaos/snmpchaos/scenarios"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
 // Target versions.

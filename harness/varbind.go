@@ -10,7 +10,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/snmpchaos/snmpchaos/pollerlib"
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/pollerlib"
 	"github.com/snmpchaos/snmpchaos/simagent"
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 )
 

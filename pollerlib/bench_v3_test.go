@@ -9,7 +9,7 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/internal/benchutil"
 	"github.com/snmpchaos/snmpchaos/simagent"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 	"github.com/stretchr/testify/require"
 )
 

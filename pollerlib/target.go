@@ -11,7 +11,7 @@ import (
 	"strconv"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
 // Version is an SNMP protocol version.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
 // SNMPv3 (USM) sessions. A V3 target's session discovers the agent's

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/internal/netsnmptest"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 	"github.com/stretchr/testify/require"
 )
 

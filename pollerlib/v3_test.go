@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/simagent"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

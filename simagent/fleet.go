@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
 // Config describes a fleet. Only Store is required.

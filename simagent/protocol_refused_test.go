@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

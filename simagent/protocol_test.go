@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

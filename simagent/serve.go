@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // worker is the per-goroutine scratch of a serving socket.

@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
 // SNMPv3 in simagent: every agent is an authoritative USM engine with its

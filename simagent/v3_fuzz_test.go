@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 	"github.com/stretchr/testify/require"
 )
 

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

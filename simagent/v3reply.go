@@ -4,8 +4,8 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
 // v3Reply is the reply to one SNMPv3 message in the making.

@@ -3,7 +3,7 @@ package simagent
 import (
 	"errors"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // maxUDPPayload is the largest IPv4 UDP payload.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 
 	"github.com/snmpchaos/snmpchaos/simagent"
-	"github.com/snmpchaos/snmpchaos/simagent/usm"
+	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
 // Agent is one agent as GET /agents reports it.

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // zeroDotZero is the content octets of the OID 0.0.

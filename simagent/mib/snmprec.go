@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // snmprec tags (the decimal BER tag of each type, as snmpsim writes them).

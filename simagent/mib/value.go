@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // Value is what an OID holds: a BER tag with its content octets, or a

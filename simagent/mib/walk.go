@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // ParseWalk reads net-snmp snmpwalk (or snmpbulkwalk) output recorded with

@@ -7,7 +7,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // net-snmp's special Opaque types: an Opaque whose content starts with the

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/snmpchaos/snmpchaos/simagent/ber"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // Message flags (msgFlags, RFC 3412 6.4).
