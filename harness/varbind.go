@@ -10,8 +10,8 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/snmpchaos/snmpchaos/pollerlib"
-	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // The three conversions below render values the same way (see Varbind), so

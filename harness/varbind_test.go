@@ -12,8 +12,8 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/pollerlib"
 	"github.com/snmpchaos/snmpchaos/simagent"
-	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // typesStore holds one value of every SMI type, and a moving counter.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/snmpchaos/snmpchaos/simagent"
-	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // walkChecker compares successful walks with the agent's data.

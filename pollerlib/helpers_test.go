@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/simagent"
-	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/stretchr/testify/require"
 )
 

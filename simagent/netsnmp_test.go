@@ -14,8 +14,8 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/snmpchaos/snmpchaos/internal/netsnmptest"
-	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -3,8 +3,8 @@ package simagent
 import (
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/snmp/ber"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
+	"github.com/snmpchaos/snmpchaos/snmp/ber"
 )
 
 // SNMP error-status values used by the agent.
