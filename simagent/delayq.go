@@ -37,6 +37,12 @@ func (h *pendingHeap) Pop() any {
 	return p
 }
 
+// delayCoalesce is how late the queue's timer may fire so that replies due
+// close together go out together: one wake-up and one batched send for
+// all of them instead of one each. A reply is never sent early, and at
+// most this much late.
+const delayCoalesce = time.Millisecond
+
 // delayQueue sends delayed replies from one goroutine, whatever their
 // number: a min-heap ordered by due time and a single timer. Replies are
 // held, never the goroutines that produced them.
@@ -47,11 +53,11 @@ type delayQueue struct {
 	wake   chan struct{}
 	done   chan struct{}
 	exited chan struct{}
-	send   func(*pending)
+	send   func([]*pending) // the replies now due, in order
 	now    func() time.Time
 }
 
-func newDelayQueue(send func(*pending)) *delayQueue {
+func newDelayQueue(send func([]*pending)) *delayQueue {
 	q := &delayQueue{
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
@@ -90,13 +96,13 @@ func (q *delayQueue) run() {
 		}
 		wait := time.Hour
 		if len(q.h) > 0 {
-			wait = q.h[0].due.Sub(now)
+			wait = q.h[0].due.Sub(now) + delayCoalesce
 		}
 		q.mu.Unlock()
-		for i, p := range due {
-			q.send(p)
-			due[i] = nil
+		if len(due) > 0 {
+			q.send(due)
 		}
+		clear(due)
 		due = due[:0]
 		t.Reset(wait)
 		select {

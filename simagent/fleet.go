@@ -60,21 +60,24 @@ type LabelRange struct {
 
 // Fleet is a running set of simulated agents.
 type Fleet struct {
-	cfg     Config
-	agents  []*agent
-	socks   []*socket
-	shared  bool
-	base    netip.Addr // shared mode: address of agent 0
-	port    uint16
-	delayq  *delayQueue
-	fleetC  counters // fleet-wide counters not tied to an agent
-	wg      sync.WaitGroup
-	closing atomic.Bool
-	faultMu sync.Mutex // serialises SetFaults
-	gen     uint64
-	closeMu sync.Mutex
-	closed  bool
-	v3      *v3Fleet // nil without Config.Users
+	cfg    Config
+	agents []*agent
+	socks  []*socket
+	shared bool
+	base   netip.Addr // shared mode: address of agent 0
+	port   uint16
+	delayq *delayQueue
+	// delayOut are the delay queue's send batches, per shared socket;
+	// only its goroutine touches them.
+	delayOut map[*socket]*mmsgBatch
+	fleetC   counters // fleet-wide counters not tied to an agent
+	wg       sync.WaitGroup
+	closing  atomic.Bool
+	faultMu  sync.Mutex // serialises SetFaults
+	gen      uint64
+	closeMu  sync.Mutex
+	closed   bool
+	v3       *v3Fleet // nil without Config.Users
 }
 
 // agent is one simulated agent: an address, a start time and faults.

@@ -19,12 +19,26 @@ type worker struct {
 	lc    lookupCtx
 	idBuf []byte
 	v3    *v3Scratch // SNMPv3 buffers, made on first use
+	// out collects the replies to one received batch (shared sockets on
+	// Linux); nil: each reply is sent at once.
+	out *mmsgBatch
+}
+
+func newWorker() *worker {
+	return &worker{buf: make([]byte, 65536), oob: make([]byte, oobSize), woob: make([]byte, oobSize)}
 }
 
 // serve reads requests from s until it is closed and answers them inline:
 // no goroutine per request, no handoff.
 func (f *Fleet) serve(s *socket) {
-	w := &worker{buf: make([]byte, 65536), oob: make([]byte, oobSize), woob: make([]byte, oobSize)}
+	w := newWorker()
+	if s.shared && batchSupported {
+		if b, err := newBatch(s); err == nil {
+			w.out = b
+			f.serveBatches(s, w)
+			return
+		}
+	}
 	for {
 		n, src, dst, err := s.read(w.buf, w.oob)
 		if err != nil {
@@ -39,6 +53,36 @@ func (f *Fleet) serve(s *socket) {
 			continue
 		}
 		f.handle(w, s, a, w.buf[:n], src)
+	}
+}
+
+// serveBatches is serve with batched syscalls: each recvmmsg takes the
+// requests waiting on the socket (up to batchSize), each is answered in
+// turn, and their undelayed replies go out together with one sendmmsg
+// before the next receive. Nothing is held across receives, so a reply
+// waits at most for the rest of its own batch.
+func (f *Fleet) serveBatches(s *socket, w *worker) {
+	b := w.out
+	for {
+		n, err := b.recv()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || f.closing.Load() {
+				return
+			}
+			continue // e.g. ICMP errors surfaced on the socket
+		}
+		for i := range n {
+			pkt, src, dst := b.msg(i)
+			a := f.agentFor(s, dst)
+			if a == nil {
+				f.fleetC.drop(DropUnknownAgent)
+				continue
+			}
+			f.handle(w, s, a, pkt, src)
+		}
+		if err := b.flush(); err != nil && (errors.Is(err, net.ErrClosed) || f.closing.Load()) {
+			return
+		}
 	}
 }
 
@@ -135,8 +179,24 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 		return
 	}
 	for range copies {
-		f.send(s, a, out, src, w.woob)
+		f.reply(w, s, a, out, src)
 	}
+}
+
+// reply sends b to dst from agent a now, or queues it in the worker's
+// batch.
+func (f *Fleet) reply(w *worker, s *socket, a *agent, b []byte, dst netip.AddrPort) {
+	if w.out == nil {
+		f.send(s, a, b, dst, w.woob)
+		return
+	}
+	if w.out.full() { // duplicates can outnumber the requests of a batch
+		_ = w.out.flush()
+	}
+	// Count first, as send does; flush takes back what the kernel refuses.
+	a.c.responses.Add(1)
+	a.c.bytesOut.Add(uint64(len(b)))
+	w.out.queue(b, dst, a)
 }
 
 func (f *Fleet) send(s *socket, a *agent, b []byte, dst netip.AddrPort, oob []byte) {
@@ -149,14 +209,55 @@ func (f *Fleet) send(s *socket, a *agent, b []byte, dst netip.AddrPort, oob []by
 	}
 }
 
-// sendPending sends a delayed reply; it runs on the delay queue's goroutine.
-func (f *Fleet) sendPending(p *pending) {
+// sendPending sends delayed replies now due; it runs on the delay queue's
+// goroutine. On shared sockets they go out batched, one sendmmsg per
+// socket for as many as are due together.
+func (f *Fleet) sendPending(ps []*pending) {
 	if f.closing.Load() {
-		p.agent.c.drop(DropClosed)
+		for _, p := range ps {
+			p.agent.c.drop(DropClosed)
+		}
 		return
 	}
 	var oob [64]byte
-	f.send(p.sock, p.agent, p.data, p.dst, oob[:])
+	for _, p := range ps {
+		b := f.pendingBatch(p.sock)
+		if b == nil {
+			f.send(p.sock, p.agent, p.data, p.dst, oob[:])
+			continue
+		}
+		if b.full() {
+			_ = b.flush()
+		}
+		p.agent.c.responses.Add(1)
+		p.agent.c.bytesOut.Add(uint64(len(p.data)))
+		b.queue(p.data, p.dst, p.agent)
+	}
+	for _, b := range f.delayOut {
+		if b != nil {
+			_ = b.flush()
+		}
+	}
+}
+
+// pendingBatch is the delay queue's send batch for shared socket s (nil:
+// send one by one). Only the delay queue's goroutine calls it.
+func (f *Fleet) pendingBatch(s *socket) *mmsgBatch {
+	if !s.shared || !batchSupported {
+		return nil
+	}
+	if b, ok := f.delayOut[s]; ok {
+		return b
+	}
+	b, err := newSendBatch(s)
+	if err != nil {
+		b = nil
+	}
+	if f.delayOut == nil {
+		f.delayOut = make(map[*socket]*mmsgBatch)
+	}
+	f.delayOut[s] = b
+	return b
 }
 
 // wrongID is a request-id other than id and other than 0 (which some

@@ -137,6 +137,6 @@ func (r *v3Reply) emit(out []byte) {
 		return
 	}
 	for range copies {
-		f.send(r.s, a, out, r.src, r.w.woob)
+		f.reply(r.w, r.s, a, out, r.src)
 	}
 }

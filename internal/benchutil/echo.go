@@ -22,7 +22,15 @@ type Echo struct {
 }
 
 // StartEcho binds sockets wildcard sockets on one free port and serves.
-func StartEcho(sockets int) (*Echo, error) {
+func StartEcho(sockets int) (*Echo, error) { return startEcho(sockets, serveEcho) }
+
+// StartEchoBatched is StartEcho with batched system calls: each goroutine
+// receives up to 32 datagrams per recvmmsg and echoes them with one
+// sendmmsg (Linux; elsewhere it is StartEcho). It is the baseline for a
+// server that batches.
+func StartEchoBatched(sockets int) (*Echo, error) { return startEcho(sockets, serveEchoBatched) }
+
+func startEcho(sockets int, serve func(*net.UDPConn)) (*Echo, error) {
 	if sockets < 1 {
 		return nil, fmt.Errorf("benchutil: echo with %d sockets", sockets)
 	}
@@ -47,7 +55,7 @@ func StartEcho(sockets int) (*Echo, error) {
 		e.conns = append(e.conns, c)
 	}
 	for _, c := range e.conns {
-		e.wg.Go(func() { serveEcho(c) })
+		e.wg.Go(func() { serve(c) })
 	}
 	return e, nil
 }

@@ -1,0 +1,61 @@
+package simagent
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A burst far larger than one recvmmsg batch, to many agents at once from
+// one socket: every request is answered once, from the address it was sent
+// to, with its own request-id, and the counters match what arrived.
+func TestBatchedBurstAnswersEachFromItsAgent(t *testing.T) {
+	const agents, perAgent = 50, 8 // 400 requests: many batches of batchSize
+	f := startFleet(t, Config{Agents: agents, Listen: testAddr(75), Seed: 1, Sockets: 1})
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 17, 75, 250)})
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetReadBuffer(4<<20))
+	want := map[uint32]netip.Addr{}
+	for k := range perAgent {
+		for i := range agents {
+			id := uint32(1000 + k*agents + i)
+			want[id] = f.Addr(i).Addr()
+			_, err := c.WriteToUDPAddrPort(marshal(t, reqPacket(gosnmp.Version2c, gosnmp.GetRequest, id, ".1.3.6.1.2.1.1.3.0")), f.Addr(i))
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(waitTimeout)))
+	buf := make([]byte, 65536)
+	for got := 0; got < len(want); got++ {
+		n, src, err := c.ReadFromUDPAddrPort(buf)
+		require.NoError(t, err, "after %d of %d replies", got, len(want))
+		p := mustDecode(t, buf[:n])
+		from, ok := want[p.RequestID]
+		require.True(t, ok, "reply to unknown or repeated request-id %d", p.RequestID)
+		assert.Equal(t, from, src.Addr(), "request-id %d", p.RequestID)
+		delete(want, p.RequestID)
+	}
+	st := f.Stats()
+	assert.Equal(t, uint64(agents*perAgent), st.Requests)
+	assert.Equal(t, uint64(agents*perAgent), st.Responses)
+}
+
+// More copies of one reply than a batch holds (duplicates) all go out.
+func TestBatchedDuplicatesOverflowTheBatch(t *testing.T) {
+	f := startFleet(t, Config{Agents: 2, Listen: testAddr(76), Seed: 1, Sockets: 1,
+		Faults: Faults{Duplicate: &Duplicate{Copies: 2*batchSize + 3}}})
+	c := dialAgent(t, f, 1)
+	c.send(marshal(t, reqPacket(gosnmp.Version2c, gosnmp.GetRequest, 77, ".1.3.6.1.2.1.1.3.0")))
+	for k := range 2*batchSize + 4 {
+		b, ok := c.recv(waitTimeout)
+		require.True(t, ok, "copy %d", k)
+		assert.Equal(t, uint32(77), mustDecode(t, b).RequestID)
+	}
+	assert.Equal(t, uint64(2*batchSize+4), f.Stats().Responses)
+}
