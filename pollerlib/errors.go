@@ -34,7 +34,25 @@ var (
 	// ErrSkipped: a scheduled poll found the previous poll of its target
 	// still running.
 	ErrSkipped = errors.New("pollerlib: poll skipped, previous poll still running")
+	// ErrOverloaded: the poller already has its maximum of operations in
+	// flight (WithMaxInFlight) and refused this one at once, without
+	// sending anything. The error is an *OverloadError.
+	ErrOverloaded = errors.New("pollerlib: overloaded")
 )
+
+// OverloadError is an operation refused because InFlight operations were
+// already running, the poller's Limit. It matches ErrOverloaded.
+type OverloadError struct {
+	InFlight, Limit int
+}
+
+// Error names the bound.
+func (e *OverloadError) Error() string {
+	return fmt.Sprintf("pollerlib: overloaded: %d operations in flight, limit %d", e.InFlight, e.Limit)
+}
+
+// Is matches ErrOverloaded.
+func (e *OverloadError) Is(target error) bool { return target == ErrOverloaded }
 
 // Error-status values (RFC 3416) callers may meet in a StatusError.
 const (

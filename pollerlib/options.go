@@ -36,7 +36,8 @@ type config struct {
 	seed           uint64
 	seeded         bool
 	logger         *slog.Logger
-	readBuffer     int
+	readBuffer     int // 0: sized for the fan-in (rcvbuf.go)
+	maxInFlight    int
 	// clock tells the time v3 engine time estimates advance by; tests
 	// replace it.
 	clock func() time.Time
@@ -58,7 +59,7 @@ func defaults() config {
 		degradeAfter:   3,
 		recoverAfter:   10,
 		logger:         slog.New(slog.DiscardHandler),
-		readBuffer:     4 << 20,
+		maxInFlight:    4096,
 		clock:          time.Now,
 	}
 }
@@ -91,6 +92,12 @@ func (c *config) check() error {
 	}
 	if !c.local.IsValid() {
 		errs = append(errs, errors.New("local address is not valid"))
+	}
+	if c.maxInFlight < 1 || c.maxInFlight > 1<<20 {
+		errs = append(errs, fmt.Errorf("max in flight %d not in [1, 1048576]", c.maxInFlight))
+	}
+	if c.readBuffer < 0 || c.readBuffer > 1<<30 {
+		errs = append(errs, fmt.Errorf("read buffer %d not in [0, 1 GiB]", c.readBuffer))
 	}
 	if c.logger == nil {
 		errs = append(errs, errors.New("nil logger"))
@@ -178,8 +185,22 @@ func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) error { c.logger = l; return nil })
 }
 
-// WithReadBuffer sets the sockets' receive buffer size in bytes (default
-// 4 MiB, capped by the kernel).
+// WithReadBuffer sets each socket's receive buffer (SO_RCVBUF) in bytes.
+// The default (0) sizes it for the fan-in: room for one reply of every
+// call in flight on the socket (WithMaxInFlight / sockets, 2 KiB each,
+// between 256 KiB and 64 MiB). Linux caps it at net.core.rmem_max; the
+// poller reads back what it got, reports it in Stats.ReadBuffer and logs a
+// warning when the cap cut it short.
 func WithReadBuffer(n int) Option {
 	return optionFunc(func(c *config) error { c.readBuffer = n; return nil })
+}
+
+// WithMaxInFlight bounds the calls (Get, GetNext, GetBulk, walks) running
+// at once (default 4096, at most 1<<20). A call past the bound fails at once
+// with an *OverloadError (errors.Is ErrOverloaded) and sends nothing, so
+// under load that outruns the agents the poller's work, and the goroutines
+// of its callers, stay bounded: the caller gets a prompt, typed failure
+// instead of a queue that grows without end.
+func WithMaxInFlight(n int) Option {
+	return optionFunc(func(c *config) error { c.maxInFlight = n; return nil })
 }

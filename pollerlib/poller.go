@@ -28,7 +28,8 @@ type Poller struct {
 
 	mu       sync.Mutex
 	closed   bool
-	ops      int           // operations in flight
+	ops      int           // operations in flight, schedulers included
+	work     int           // calls in flight, bounded by cfg.maxInFlight
 	idle     chan struct{} // closed once closed and no operation is in flight
 	done     chan struct{}
 	closeErr error
@@ -85,7 +86,14 @@ func New(opts ...Option) (*Poller, error) {
 		return nil, err
 	}
 	p.tr = tr
-	cfg.logger.Info("pollerlib: poller ready", "sockets", cfg.sockets, "seed", cfg.seed)
+	rb := tr.rcvbuf
+	if rb.Capped {
+		cfg.logger.Warn("pollerlib: receive buffer capped by the kernel (net.core.rmem_max); a burst of replies may overflow it",
+			"wanted", rb.Wanted, "granted", rb.Granted, "maxInFlight", cfg.maxInFlight, "sockets", cfg.sockets,
+			"fix", fmt.Sprintf("sysctl -w net.core.rmem_max=%d", rb.Wanted))
+	}
+	cfg.logger.Info("pollerlib: poller ready", "sockets", cfg.sockets, "seed", cfg.seed,
+		"maxInFlight", cfg.maxInFlight, "rcvbuf", rb.Granted, "rcvbufCapped", rb.Capped)
 	return p, nil
 }
 
@@ -144,6 +152,10 @@ func (p *Poller) Stats() Stats {
 	default:
 		s.Sockets = len(p.tr.socks)
 	}
+	s.ReadBuffer = p.tr.rcvbuf
+	p.mu.Lock()
+	s.Operations, s.MaxOperations = p.work, p.cfg.maxInFlight
+	p.mu.Unlock()
 	p.sessMu.RLock()
 	s.Sessions = len(p.byKey)
 	p.sessMu.RUnlock()
@@ -199,14 +211,26 @@ func (p *Poller) session(ctx context.Context, t Target) (*session, error) {
 }
 
 // begin registers an operation; the returned context is also cancelled
-// (cause ErrClosed) when Close gives up waiting.
-func (p *Poller) begin(ctx context.Context, base context.Context) (context.Context, func(), error) {
+// (cause ErrClosed) when Close gives up waiting. A bounded operation (a
+// call, not a scheduler) is refused with an *OverloadError when
+// cfg.maxInFlight of them are running: refusing at once keeps the work in
+// flight, and the goroutines of callers waiting on it, bounded however fast
+// calls arrive.
+func (p *Poller) begin(ctx context.Context, base context.Context, bounded bool) (context.Context, func(), error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return nil, nil, ErrClosed
 	}
+	if bounded && p.cfg.maxInFlight > 0 && p.work >= p.cfg.maxInFlight {
+		n := p.work
+		p.mu.Unlock()
+		return nil, nil, &OverloadError{InFlight: n, Limit: p.cfg.maxInFlight}
+	}
 	p.ops++
+	if bounded {
+		p.work++
+	}
 	p.mu.Unlock()
 	ctx, cancel := context.WithCancelCause(ctx)
 	stop := context.AfterFunc(base, func() { cancel(ErrClosed) })
@@ -216,6 +240,9 @@ func (p *Poller) begin(ctx context.Context, base context.Context) (context.Conte
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		p.ops--
+		if bounded {
+			p.work--
+		}
 		if p.closed && p.ops == 0 {
 			close(p.idle)
 		}
@@ -225,7 +252,7 @@ func (p *Poller) begin(ctx context.Context, base context.Context) (context.Conte
 // do runs one operation on t: registration, session, outcome counting and
 // error wrapping.
 func (p *Poller) do(ctx context.Context, op string, t Target, fn func(context.Context, *session) error) error {
-	ctx, end, err := p.begin(ctx, p.base)
+	ctx, end, err := p.begin(ctx, p.base, true)
 	if err != nil {
 		p.st.outcome(err)
 		return &OpError{Op: op, Target: t.String(), Err: err}
@@ -251,7 +278,7 @@ func classify(err error) result {
 	switch {
 	case err == nil:
 		return resultOK
-	case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrClosed),
+	case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrClosed), errors.Is(err, ErrOverloaded),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return resultNeutral
 	}

@@ -22,13 +22,14 @@ const (
 	OutcomeBadResponse   = "badResponse"
 	OutcomeStatus        = "status"
 	OutcomeSkipped       = "skipped"
+	OutcomeOverloaded    = "overloaded"
 	OutcomeError         = "error"
 )
 
 var outcomes = []string{
 	OutcomeOK, OutcomeTimeout, OutcomeTooBig, OutcomeNotIncreasing, OutcomeCircuitOpen,
 	OutcomeClosed, OutcomeCanceled, OutcomeDeadline, OutcomeDecode, OutcomeBadResponse,
-	OutcomeStatus, OutcomeSkipped, OutcomeError,
+	OutcomeStatus, OutcomeSkipped, OutcomeOverloaded, OutcomeError,
 }
 
 // Outcomes lists every outcome Stats.Polls counts.
@@ -61,6 +62,8 @@ func Outcome(err error) string {
 		return OutcomeStatus
 	case errors.Is(err, ErrSkipped):
 		return OutcomeSkipped
+	case errors.Is(err, ErrOverloaded):
+		return OutcomeOverloaded
 	}
 	return OutcomeError
 }
@@ -81,6 +84,13 @@ type Stats struct {
 	Sockets int `json:"sockets"`
 	// InFlight is the number of exchanges waiting for a response.
 	InFlight int `json:"inFlight"`
+	// Operations is the number of calls (Get, walks, ...) running now, and
+	// MaxOperations their bound (WithMaxInFlight); calls past it fail at
+	// once with ErrOverloaded (counted in Polls["overloaded"]).
+	Operations    int `json:"operations"`
+	MaxOperations int `json:"maxOperations"`
+	// ReadBuffer is each socket's receive buffer, asked for and granted.
+	ReadBuffer ReadBufferStats `json:"readBuffer"`
 	// Sessions is the number of targets with state.
 	Sessions int `json:"sessions"`
 	// Goroutines the poller owns right now (0 after Close).

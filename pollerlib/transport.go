@@ -23,6 +23,8 @@ type transport struct {
 	rr    atomic.Uint32
 	wg    sync.WaitGroup
 	st    *counters
+	// rcvbuf is the receive buffer asked for and granted (rcvbuf.go).
+	rcvbuf ReadBufferStats
 }
 
 // udpSock is one shared socket and the requests in flight on it.
@@ -62,7 +64,7 @@ type reply struct {
 }
 
 func newTransport(cfg *config, st *counters, seed uint64) (*transport, error) {
-	t := &transport{st: st}
+	t := &transport{st: st, rcvbuf: ReadBufferStats{Wanted: cfg.rcvbufWanted()}}
 	network := "udp4"
 	if !cfg.local.Unmap().Is4() {
 		network = "udp6"
@@ -73,8 +75,10 @@ func newTransport(cfg *config, st *counters, seed uint64) (*transport, error) {
 			t.close()
 			return nil, fmt.Errorf("pollerlib: socket %d: %w", i, err)
 		}
-		_ = c.SetReadBuffer(cfg.readBuffer) // best effort: the kernel caps it
-		_ = c.SetWriteBuffer(cfg.readBuffer)
+		got := sizeBuffers(c, t.rcvbuf.Wanted)
+		if i == 0 || got < t.rcvbuf.Granted {
+			t.rcvbuf.Granted = got
+		}
 		s := &udpSock{
 			conn:    c,
 			st:      st,
@@ -90,6 +94,7 @@ func newTransport(cfg *config, st *counters, seed uint64) (*transport, error) {
 			s.demux()
 		})
 	}
+	t.rcvbuf.Capped = t.rcvbuf.Granted > 0 && t.rcvbuf.Granted < t.rcvbuf.Wanted
 	return t, nil
 }
 
