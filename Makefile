@@ -9,7 +9,7 @@ FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 BIN       := bin
 
-.PHONY: all build test test-short integration netns-test bench fuzz lint vet fmt demo simagent clean ci
+.PHONY: all build test examples test-short integration netns-test bench fuzz lint vet fmt demo simagent clean ci
 
 all: build
 
@@ -30,6 +30,12 @@ demo: build
 test:
 	bash scripts/need-netsnmp.sh
 	$(GO) test -race -count=1 -tags integration -timeout 30m $(PKGS)
+	$(MAKE) examples
+
+# The example module (examples/mypoller, its own go.mod): a user's poller
+# tested with harness/harnesstest from outside this module.
+examples:
+	cd examples/mypoller && $(GO) vet ./... && $(GO) test -race -count=1 -short -timeout 10m ./...
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
