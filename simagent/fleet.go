@@ -34,6 +34,10 @@ type Config struct {
 	Seed uint64
 	// MaxMsgSize is the agents' maximum message size (default 65507).
 	MaxMsgSize int
+	// MaxBulkVarbinds caps the varbinds a GetBulk's repetitions return, as
+	// snmpd's maxGetbulkResponses does: max-repetitions shrinks to
+	// MaxBulkVarbinds / repeaters (default 100, snmpd's; negative: no cap).
+	MaxBulkVarbinds int
 	// Sockets is the number of shared sockets in shared-port mode
 	// (default GOMAXPROCS, at most 16).
 	Sockets int
@@ -93,6 +97,9 @@ type agent struct {
 	v3     *v3Engine // nil without Config.Users
 }
 
+// DefaultMaxBulkVarbinds is snmpd's default maxGetbulkResponses.
+const DefaultMaxBulkVarbinds = 100
+
 // ErrClosed is returned by methods of a closed fleet.
 var ErrClosed = errors.New("simagent: fleet closed")
 
@@ -124,6 +131,9 @@ func (c *Config) defaults() error {
 	}
 	if c.MaxMsgSize < 484 || c.MaxMsgSize > maxUDPPayload {
 		return fmt.Errorf("%w: MaxMsgSize %d not in [484, %d]", ErrConfig, c.MaxMsgSize, maxUDPPayload)
+	}
+	if c.MaxBulkVarbinds == 0 {
+		c.MaxBulkVarbinds = DefaultMaxBulkVarbinds
 	}
 	if c.Sockets == 0 {
 		c.Sockets = min(runtime.GOMAXPROCS(0), 16)

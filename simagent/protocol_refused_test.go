@@ -130,12 +130,6 @@ func malformedPayloads(t testing.TB) [][]byte {
 	out = append(out, append([]byte{0x30, 0x81, byte(len(msg))}, msg...))
 	// An OID arc above 2^32.
 	out = append(out, getWithOIDContent([]byte{0x2b, 0x06, 0x01, 0x9f, 0xff, 0xff, 0xff, 0xff, 0x7f}))
-	// More varbinds than any request may carry.
-	var many []string
-	for range maxVarbinds + 1 {
-		many = append(many, oidSysDescr)
-	}
-	out = append(out, marshal(t, reqPacket(gosnmp.Version2c, gosnmp.GetRequest, 78, many...)))
 	return out
 }
 

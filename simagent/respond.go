@@ -34,6 +34,13 @@ type lookupCtx struct {
 	v1    bool
 	age   time.Duration
 	seed  uint64
+	// maxBulk caps the varbinds of a GetBulk's repetitions (0: no cap).
+	maxBulk int
+}
+
+// lookupFor is what a request to agent a at now looks up, under plan p.
+func (f *Fleet) lookupFor(a *agent, p *plan, v1 bool, now time.Time) lookupCtx {
+	return lookupCtx{store: f.cfg.Store, plan: p, v1: v1, age: now.Sub(time.Unix(0, a.start.Load())), seed: a.seed, maxBulk: f.cfg.MaxBulkVarbinds}
 }
 
 // result of looking up one varbind.
@@ -53,16 +60,11 @@ func (c *lookupCtx) get(oid []uint32) lookup {
 	if i >= 0 {
 		return lookup{idx: i, name: oid}
 	}
-	// noSuchInstance when the object (the OID less its last arc) has other
-	// instances; noSuchObject otherwise.
+	// As snmpd: noSuchInstance at or under an object the data implements
+	// (a scalar, a column), noSuchObject elsewhere (mib.Store.UnderObject).
 	exc := byte(ber.TagNoSuchObject)
-	if len(oid) > 1 {
-		parent := oid[:len(oid)-1]
-		if j := c.store.Next(parent); j < c.store.Len() {
-			if o, _ := c.store.At(j); o.HasPrefix(parent) {
-				exc = ber.TagNoSuchInstance
-			}
-		}
+	if c.store.UnderObject(oid) {
+		exc = ber.TagNoSuchInstance
 	}
 	return lookup{idx: -1, name: oid, exc: exc}
 }
@@ -155,7 +157,9 @@ func (r *responder) respond(c *lookupCtx, req *request, d *decision, maxSize int
 				h.errStatus, h.errIndex = errNoSuchName, i+1
 				return r.echo(&h, req), false
 			}
-			r.appendLookup(c, l, maxUDPPayload)
+			if !r.appendLookup(c, l, maxSize-h.size(len(r.vbl))) {
+				return r.tooBig(&h, req, c.v1), true
+			}
 		}
 		if h.size(len(r.vbl)) > maxSize {
 			return r.tooBig(&h, req, c.v1), true
@@ -173,6 +177,11 @@ func (r *responder) bulk(c *lookupCtx, h *header, req *request, maxSize, bulkCap
 	n := len(req.oids)
 	nonRep := min(max(int(req.f1), 0), n)
 	maxRep := max(int(req.f2), 0)
+	if reps := n - nonRep; c.maxBulk > 0 && reps > 0 && maxRep > c.maxBulk/reps {
+		// snmpd's maxGetbulkResponses: the repetitions shrink so that the
+		// repeaters' varbinds stay within the cap (possibly to none).
+		maxRep = c.maxBulk / reps
+	}
 	room := func() int { return maxSize - h.size(len(r.vbl)) }
 	count := 0
 	full := func() bool { return bulkCap > 0 && count >= bulkCap }

@@ -136,7 +136,7 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 		}
 		bulkCap = t.BulkVarbinds
 	}
-	w.lc = lookupCtx{store: f.cfg.Store, plan: p, v1: v1, age: now.Sub(time.Unix(0, a.start.Load())), seed: a.seed}
+	w.lc = f.lookupFor(a, p, v1, now)
 	if d.wrongID {
 		// Answer as an agent confusing its requests would.
 		w.idBuf = ber.AppendInt(w.idBuf[:0], wrongID(req.reqIDVal))

@@ -86,7 +86,7 @@ func (r *v3Reply) answer(req *request, now time.Time, maxSize int) ([]byte, bool
 	if t := p.spec.Truncate; t != nil {
 		bulkCap = t.BulkVarbinds
 	}
-	w.lc = lookupCtx{store: f.cfg.Store, plan: p, age: now.Sub(time.Unix(0, a.start.Load())), seed: a.seed}
+	w.lc = f.lookupFor(a, p, false, now)
 	if d.wrongID {
 		id := (req.reqIDVal + 1) & 0x7fffffff
 		if id == 0 {

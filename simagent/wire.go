@@ -9,8 +9,10 @@ import (
 // maxUDPPayload is the largest IPv4 UDP payload.
 const maxUDPPayload = 65507
 
-// maxVarbinds bounds the varbinds one request may carry.
-const maxVarbinds = 1024
+// maxVarbinds bounds the varbinds one request may carry: as many as a
+// datagram can hold (a varbind takes 7 bytes at least), so every
+// well-formed request is answered, as snmpd does (or gets tooBig).
+const maxVarbinds = maxUDPPayload/7 + 1
 
 var errTooManyVarbinds = errors.New("too many varbinds")
 

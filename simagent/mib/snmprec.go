@@ -220,8 +220,14 @@ func (p *snmprecParser) static(tag int, enc byte, val []byte) (Value, bool, erro
 			return Value{Tag: ber.TagIPAddress, Content: p.a.bytes(raw)}, false, nil
 		}
 		ip, ok := parseIPv4(val)
+		if !ok && len(val) == 4 {
+			// snmpsim writes an address it cannot print as its 4 raw
+			// octets ("32VF" is 51.50.86.70) and serves them so.
+			copy(ip[:], val)
+			ok = true
+		}
 		if !ok {
-			return Value{}, false, fmt.Errorf("bad IpAddress %q: want a.b.c.d", clip(val))
+			return Value{}, false, fmt.Errorf("bad IpAddress %q: want a.b.c.d (or 4 raw octets)", clip(val))
 		}
 		return Value{Tag: ber.TagIPAddress, Content: p.a.bytes(ip[:])}, false, nil
 	}

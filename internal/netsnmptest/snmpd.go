@@ -1,0 +1,113 @@
+package netsnmptest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Snmpd is a real net-snmp snmpd started by a test, on 127.0.0.1.
+type Snmpd struct {
+	// Addr is host:port of the agent.
+	Addr string
+	// Port is its UDP port.
+	Port int
+}
+
+// StartSnmpd starts snmpd with conf, in which every "PORT" is replaced by
+// a free UDP port on 127.0.0.1 (an agentaddress line is added when conf
+// has none). It waits until snmpd answers a v2c Get with community
+// "public" (so conf should grant it read access) and stops it (by PID) at
+// cleanup.
+func StartSnmpd(t testing.TB, conf string) *Snmpd {
+	t.Helper()
+	bin := Require(t, "snmpd")
+	Require(t, "snmpget")
+	dir := t.TempDir()
+	var out syncBuffer
+	for attempt := 0; ; attempt++ {
+		port := freePort(t)
+		text := strings.ReplaceAll(conf, "PORT", fmt.Sprint(port))
+		if !strings.Contains(text, "agentaddress") {
+			text = fmt.Sprintf("agentaddress udp:127.0.0.1:%d\n", port) + text
+		}
+		confFile := filepath.Join(dir, "snmpd.conf")
+		if err := os.WriteFile(confFile, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", confFile, "-M", "/nonexistent", "-p", filepath.Join(dir, "snmpd.pid"))
+		cmd.Env = append(os.Environ(), "MIBS=", "SNMP_PERSISTENT_DIR="+dir, "HOME="+dir)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		stop := func() {
+			_ = cmd.Process.Kill() // our own child, by PID
+			<-exited
+		}
+		s := &Snmpd{Addr: fmt.Sprintf("127.0.0.1:%d", port), Port: port}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := exec.CommandContext(ctx, "snmpget", "-v2c", "-c", "public", "-r", "0", "-t", "1", "-On", s.Addr, ".1.3.6.1.2.1.1.3.0").Run()
+			cancel()
+			if err == nil {
+				t.Cleanup(stop)
+				return s
+			}
+			select {
+			case <-exited:
+				if attempt < 3 { // the port was taken in between: try another
+					break
+				}
+				t.Fatalf("snmpd exited: %s", out.String())
+			default:
+				if time.Now().After(deadline) {
+					stop()
+					t.Fatalf("snmpd does not answer at %s: %v\n%s", s.Addr, err, out.String())
+				}
+				time.Sleep(50 * time.Millisecond) // polling for readiness, not for correctness
+				continue
+			}
+			break
+		}
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// syncBuffer is a bytes.Buffer safe for the child's two output streams.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
