@@ -32,7 +32,11 @@ type Scenario struct {
 	Phases     []Phase    `json:"phases"`
 	Invariants Invariants `json:"invariants,omitempty"`
 	Short      *Short     `json:"short,omitempty"`
-	Source     string     `json:"-"` // file name it came from
+	// RlimitNofile, when set, lowers this process's RLIMIT_NOFILE (soft)
+	// to it for the run, so a poller that runs out of descriptors fails as
+	// it would in production: EMFILE, "too many open files".
+	RlimitNofile int    `json:"rlimitNofile,omitempty"`
+	Source       string `json:"-"` // file name it came from
 }
 
 // Fleet is the simulated agents.
@@ -62,12 +66,31 @@ type Poller struct {
 	Sockets        int      `json:"sockets,omitempty"`
 }
 
+// Load models.
+const (
+	// LoadOpen issues every poll on schedule whatever is still in flight,
+	// as a ticker-driven scheduler does (the default).
+	LoadOpen = "open"
+	// LoadClosed waits for one of Concurrency slots; a poll that finds
+	// none within an interval is skipped, and a skipped poll counts as a
+	// failure of its phase.
+	LoadClosed = "closed"
+)
+
 // Load is the traffic the poller is asked to make.
 type Load struct {
 	// Interval between polls of one target.
 	Interval Duration `json:"interval"`
-	// Concurrency bounds polls in flight.
+	// Model is open (default) or closed (see LoadOpen, LoadClosed).
+	Model string `json:"model,omitempty"`
+	// Concurrency is the work a poller is told it may have in flight
+	// (harness Settings.MaxInFlight) and the default of
+	// invariants.maxInFlight; in the closed model it also bounds the polls
+	// the load keeps in flight.
 	Concurrency int `json:"concurrency"`
+	// Deadline is how long a poll may take: its context is cancelled then
+	// (default the interval).
+	Deadline Duration `json:"deadline,omitempty"`
 	// Jitter spreads poll start times by up to this share of Interval.
 	Jitter float64 `json:"jitter,omitempty"`
 	// Ops is the mix of operations, chosen per poll by weight.
@@ -103,7 +126,11 @@ type Phase struct {
 	// Kernel faults (netns mode) are injected when the phase starts and
 	// recovered when it ends.
 	Kernel []KernelFault `json:"kernel,omitempty"`
-	Expect *Expectations `json:"expect,omitempty"`
+	// Deadline overrides load.deadline for the polls that start in this
+	// phase: shorter than the agents' delay, it cancels polls in flight on
+	// purpose to measure how promptly the poller lets go.
+	Deadline Duration      `json:"deadline,omitempty"`
+	Expect   *Expectations `json:"expect,omitempty"`
 }
 
 // FaultSet applies faults to the agents a selector picks when its phase
@@ -128,12 +155,41 @@ type Expectations struct {
 type Invariants struct {
 	// MaxGoroutines over baseline at any sample (default: concurrency + 64).
 	MaxGoroutines int `json:"maxGoroutines,omitempty"`
+	// MaxInFlight bounds polls in flight (handed to the poller and not yet
+	// reported) at any sample (default: concurrency plus a quarter, at
+	// least 16 more: a poller that refuses work promptly stays under it).
+	MaxInFlight int `json:"maxInFlight,omitempty"`
+	// MaxCancelLatency bounds the 99th percentile of how long a poll takes
+	// to report after its context ended (default: a quarter of
+	// poller.timeout, at least 100ms).
+	MaxCancelLatency Duration `json:"maxCancelLatency,omitempty"`
+	// MaxDrops bounds the datagrams the kernel dropped on the poller's own
+	// sockets during the run (/proc/net/udp drops column; default 0).
+	MaxDrops *int `json:"maxDrops,omitempty"`
 	// FDSlack is how many fds over baseline are tolerated after close.
 	FDSlack int `json:"fdSlack,omitempty"`
+	// MaxFds over baseline at any sample while running (0: no bound).
+	MaxFds int `json:"maxFds,omitempty"`
 	// MaxSockets over baseline at any sample while running (0: no bound).
 	MaxSockets int `json:"maxSockets,omitempty"`
 	// Trend checks for upward trends in goroutines, fds and heap (soak).
 	Trend bool `json:"trend,omitempty"`
+	// P99Trend checks that per-window p99 latency does not climb through
+	// steady phases (the 200 ms → 8 s story).
+	P99Trend *P99Trend `json:"p99Trend,omitempty"`
+}
+
+// P99Trend bounds the growth of per-window p99 poll latency within a phase.
+type P99Trend struct {
+	// Phases to check (default: every phase without faults).
+	Phases []string `json:"phases,omitempty"`
+	// Window is the length of one window (default 5 intervals).
+	Window Duration `json:"window,omitempty"`
+	// MaxGrowth bounds the last window's p99 over the first's (default 2).
+	MaxGrowth float64 `json:"maxGrowth,omitempty"`
+	// Floor is a p99 under which growth is not counted (default 100ms):
+	// 2 ms to 5 ms is noise, not a trend.
+	Floor Duration `json:"floor,omitempty"`
 }
 
 // Short scales a scenario down for tests (--short).

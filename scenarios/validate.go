@@ -73,6 +73,9 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 				return fp + ".faults", err.Error()
 			}
 		}
+		if ph.Deadline < 0 {
+			return p + ".deadline", "must not be negative"
+		}
 		if e := ph.Expect; e != nil {
 			if e.MinSuccess != nil && (*e.MinSuccess < 0 || *e.MinSuccess > 1) {
 				return p + ".expect.minSuccess", "must be in [0, 1]"
@@ -82,12 +85,11 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 			}
 		}
 	}
-	iv := &s.Invariants
-	if iv.MaxGoroutines == 0 {
-		iv.MaxGoroutines = s.Load.Concurrency + 64
+	if p, m := s.invariantDefaults(); m != "" {
+		return p, m
 	}
-	if iv.MaxGoroutines < 0 || iv.FDSlack < 0 || iv.MaxSockets < 0 {
-		return "invariants", "bounds must not be negative"
+	if r := s.RlimitNofile; r != 0 && (r < 64 || r > 1<<20) {
+		return "rlimitNofile", "must be in [64, 1048576] (0: leave the limit alone)"
 	}
 	if s.Short == nil {
 		s.Short = &Short{}
@@ -149,6 +151,19 @@ func (f *Fleet) defaults() (string, string) {
 func (l *Load) defaults() (string, string) {
 	if l.Interval <= 0 {
 		return "load.interval", "required, a positive duration like 1s"
+	}
+	switch l.Model {
+	case "":
+		l.Model = LoadOpen
+	case LoadOpen, LoadClosed:
+	default:
+		return "load.model", fmt.Sprintf("unknown model %q (want open or closed)", l.Model)
+	}
+	if l.Deadline == 0 {
+		l.Deadline = l.Interval
+	}
+	if l.Deadline < 0 {
+		return "load.deadline", "must be a positive duration (default: the interval)"
 	}
 	if l.Concurrency == 0 {
 		l.Concurrency = 64
