@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -26,10 +27,16 @@ var ErrInvalid = errors.New("invalid scenario")
 
 // Parse reads a scenario from data; file names it in errors.
 func Parse(file string, data []byte) (*Scenario, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, &FieldError{File: file, Msg: fmt.Sprintf("file too large: %d bytes (at most %d)", len(data), MaxFileSize)})
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
 		return nil, yamlError(file, err)
+	}
+	if msg := checkSize(&root); msg != "" {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, &FieldError{File: file, Line: 1, Msg: msg})
 	}
 	pos := positions{}
 	if p, msg := check(&root, reflect.TypeFor[Scenario](), "", pos); msg != "" {
@@ -66,9 +73,18 @@ func yamlError(file string, err error) error {
 
 // LoadFile reads a scenario file.
 func LoadFile(name string) (*Scenario, error) {
-	data, err := os.ReadFile(name)
+	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	defer f.Close()
+	// One byte more than allowed, so that Parse can tell a file too large.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, name, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, &FieldError{File: name, Msg: fmt.Sprintf("file too large: more than %d bytes", MaxFileSize)})
 	}
 	return Parse(name, data)
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/snmpchaos/snmpchaos/simagent"
 )
 
 // Strict decoding with positions.
@@ -87,7 +90,20 @@ func check(n *yaml.Node, t reflect.Type, path string, pos positions) (string, st
 		t = t.Elem()
 	}
 	if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
-		return scalar(n, t, path)
+		if n.Kind == yaml.ScalarNode {
+			return scalar(n, t, path)
+		}
+		if !objectTypes[t] {
+			return scalar(n, t, path)
+		}
+		// A type that reads itself from a mapping (a selector): its
+		// fields' positions first, then its own UnmarshalJSON.
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				pos[join(path, n.Content[i].Value)] = n.Content[i].Line
+			}
+		}
+		return viaJSON(n, t, path)
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -110,6 +126,9 @@ func check(n *yaml.Node, t reflect.Type, path string, pos positions) (string, st
 		return "", ""
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
+			if secret(t) {
+				return path, "want a list, got " + describeKind(n) + " (value not shown: it may hold passphrases)"
+			}
 			return path, "want a list, got " + describe(n)
 		}
 		for i, c := range n.Content {
@@ -138,6 +157,42 @@ func check(n *yaml.Node, t reflect.Type, path string, pos positions) (string, st
 
 var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
+// objectTypes read themselves from a mapping with their UnmarshalJSON.
+var objectTypes = map[reflect.Type]bool{reflect.TypeFor[simagent.Selector](): true}
+
+// secretType is a type whose values hold passphrases: errors never show
+// them (V3User's own errors redact them).
+var secretType = reflect.TypeFor[V3User]()
+
+// secret reports whether values of t hold passphrases.
+func secret(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	return t == secretType
+}
+
+// viaJSON decodes the subtree n into a fresh value of type t through JSON,
+// for types with their own UnmarshalJSON that read more than a scalar.
+func viaJSON(n *yaml.Node, t reflect.Type, path string) (string, string) {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return path, err.Error()
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		var ue *json.UnsupportedValueError
+		if errors.As(err, &ue) {
+			return path, "want finite numbers, got " + ue.Str
+		}
+		return path, err.Error()
+	}
+	if err := json.Unmarshal(b, reflect.New(t).Interface()); err != nil {
+		return path, err.Error()
+	}
+	return "", ""
+}
+
 // scalar decodes one scalar node into a fresh value of type t.
 func scalar(n *yaml.Node, t reflect.Type, path string) (string, string) {
 	if n.Kind != yaml.ScalarNode {
@@ -154,6 +209,9 @@ func scalar(n *yaml.Node, t reflect.Type, path string) (string, string) {
 	if err := json.Unmarshal(b, reflect.New(t).Interface()); err != nil {
 		var te *json.UnmarshalTypeError
 		if ok := asTypeError(err, &te); ok {
+			if secret(t) {
+				return path, fmt.Sprintf("want %s, got %s (value not shown: it may hold passphrases)", kindName(t), describeKind(n))
+			}
 			return path, fmt.Sprintf("want %s, got %q", kindName(t), n.Value)
 		}
 		return path, err.Error()
@@ -183,6 +241,25 @@ func kindName(t reflect.Type) string {
 		return "a string"
 	}
 	return t.String()
+}
+
+// describeKind names what n is without its value.
+func describeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.Tag {
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "true or false"
+	}
+	return "a string"
 }
 
 func describe(n *yaml.Node) string {
@@ -221,4 +298,59 @@ func sortedKeys(m map[string]reflect.Type) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Bounds of a scenario file. yaml.v3 guards its own decoding against
+// alias bombs, but check walks the node tree first and would expand
+// every alias; so the tree's expanded size is measured without expanding
+// it (each node's size once, aliases counted as what they point to) and
+// refused beyond MaxNodes.
+const (
+	// MaxFileSize bounds a scenario file's size in bytes.
+	MaxFileSize = 1 << 20
+	// MaxNodes bounds a scenario's YAML nodes, aliases expanded.
+	MaxNodes = 100_000
+	// MaxAliases bounds the aliases (*name) a scenario may hold.
+	MaxAliases = 1000
+)
+
+// checkSize measures the tree under root, aliases expanded, without
+// expanding them, and reports an error beyond MaxNodes or MaxAliases.
+func checkSize(root *yaml.Node) string {
+	memo := map[*yaml.Node]int{}
+	aliases := 0
+	var size func(n *yaml.Node) int
+	size = func(n *yaml.Node) int {
+		if n == nil {
+			return 0
+		}
+		if v, ok := memo[n]; ok {
+			if v < 0 { // on the path: an alias to its own ancestor
+				return MaxNodes + 1
+			}
+			return v
+		}
+		memo[n] = -1
+		total := 1
+		if n.Kind == yaml.AliasNode {
+			aliases++
+			total += size(n.Alias)
+		}
+		for _, c := range n.Content {
+			total += size(c)
+			if total > MaxNodes {
+				break
+			}
+		}
+		total = min(total, MaxNodes+1)
+		memo[n] = total
+		return total
+	}
+	if size(root) > MaxNodes {
+		return fmt.Sprintf("too large: more than %d YAML nodes with aliases expanded (aliases multiply what they point to)", MaxNodes)
+	}
+	if aliases > MaxAliases {
+		return fmt.Sprintf("too many aliases: %d (at most %d)", aliases, MaxAliases)
+	}
+	return ""
 }

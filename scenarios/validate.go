@@ -1,11 +1,16 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/snmpchaos/snmpchaos/simagent"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 )
 
@@ -21,8 +26,13 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 	if p, m := s.modeDefaults(); m != "" {
 		return p, m
 	}
-	if p, m := s.Fleet.defaults(); m != "" {
+	if p, m := s.Fleet.defaults(s.Source); m != "" {
 		return p, m
+	}
+	if s.IsNetns() {
+		if err := simagent.CheckLabels(s.Fleet.AllLabels(true), s.Fleet.Agents); err != nil {
+			return "fleet.labels", "with the sites' labels (site=<index> first, then fleet.sites[].labels): " + err.Error()
+		}
 	}
 	po := &s.Poller
 	if po.Timeout == 0 {
@@ -66,7 +76,7 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 		}
 		for j, fs := range ph.Faults {
 			fp := p + ".faults[" + strconv.Itoa(j) + "]"
-			if err := fs.Selector.Check(s.Fleet.Agents); err != nil {
+			if _, err := fs.Selector.Resolve(s.Fleet.Agents, 0, simagent.LabelsOf(s.Fleet.AllLabels(s.IsNetns()))); err != nil {
 				return fp + ".selector", err.Error()
 			}
 			if err := fs.Faults.Validate(); err != nil {
@@ -112,9 +122,16 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 	if p, m := s.checkKernel(); m != "" {
 		return p, m
 	}
+	shortFleet := s.Fleet
+	shortFleet.Agents = sh.Agents
+	shortFleet.Labels = scaleLabels(s.Fleet.Labels, s.Fleet.Agents, sh.Agents)
+	short := shortFleet.AllLabels(s.IsNetns())
+	if err := simagent.CheckLabels(short, sh.Agents); err != nil {
+		return "fleet.labels", "does not fit the short profile (" + strconv.Itoa(sh.Agents) + " agents): " + err.Error() + "; set short.agents"
+	}
 	for i, ph := range s.Phases {
 		for j, fs := range ph.Faults {
-			if err := scaleSelector(fs.Selector, s.Fleet.Agents, sh.Agents).Check(sh.Agents); err != nil {
+			if _, err := scaleSelector(fs.Selector, s.Fleet.Agents, sh.Agents).Resolve(sh.Agents, 0, simagent.LabelsOf(short)); err != nil {
 				return "phases[" + strconv.Itoa(i) + "].faults[" + strconv.Itoa(j) + "].selector",
 					"does not fit the short profile (" + strconv.Itoa(sh.Agents) + " agents): " + err.Error() + "; use percent or range, or set short.agents"
 			}
@@ -123,15 +140,22 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 	return "", ""
 }
 
-func (f *Fleet) defaults() (string, string) {
+func (f *Fleet) defaults(source string) (string, string) {
 	if f.Agents < 1 || f.Agents > 100000 {
 		return "fleet.agents", "required, in [1, 100000]"
 	}
 	if f.Listen == "" {
 		f.Listen = "127.16.0.1:0"
 	}
-	if _, err := netip.ParseAddrPort(f.Listen); err != nil {
+	ap, err := netip.ParseAddrPort(f.Listen)
+	if err != nil {
 		return "fleet.listen", fmt.Sprintf("want IP:PORT, got %q", f.Listen)
+	}
+	if !ap.Addr().Unmap().IsLoopback() {
+		// A fleet on a routable address answers (and amplifies for)
+		// anyone: scenarios keep it on this host. netns mode puts the
+		// agents on the run's own namespaces whatever this says.
+		return "fleet.listen", fmt.Sprintf("%s is not a loopback address: the fleet stays on this host (127.0.0.0/8 or ::1)", f.Listen)
 	}
 	switch {
 	case f.Profile != "" && f.Data != "":
@@ -141,6 +165,24 @@ func (f *Fleet) defaults() (string, string) {
 	}
 	if f.Community == "" {
 		f.Community = "public"
+	}
+	if err := simagent.CheckLabels(f.Labels, f.Agents); err != nil {
+		var le *simagent.LabelError
+		if errors.As(err, &le) {
+			return "fleet.labels[" + strconv.Itoa(le.Index) + "]", le.Msg
+		}
+		return "fleet.labels", err.Error()
+	}
+	p := "fleet.profile"
+	if f.Data != "" {
+		p = "fleet.data"
+	}
+	st, err := mib.Open(f.dataSpec(source))
+	if err != nil {
+		return p, err.Error()
+	}
+	if st.Len() == 0 {
+		return p, f.dataSpec(source) + ": no OIDs"
 	}
 	if f.MaxMsgSize != 0 && (f.MaxMsgSize < 484 || f.MaxMsgSize > 65507) {
 		return "fleet.maxMsgSize", "must be in [484, 65507]"
@@ -248,4 +290,48 @@ func (s *Scenario) TotalDuration() time.Duration {
 		d += ph.Duration.D()
 	}
 	return d
+}
+
+// DataPath is where the fleet's data file is read from: fleet.data as
+// written when absolute or when no file beside the scenario has that name,
+// else relative to the scenario file (as the harness reads it).
+func (s *Scenario) DataPath() string { return s.Fleet.dataPath(s.Source) }
+
+func (f *Fleet) dataPath(source string) string {
+	if filepath.IsAbs(f.Data) || source == "" {
+		return f.Data
+	}
+	p := filepath.Join(filepath.Dir(source), f.Data)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return f.Data
+}
+
+// dataSpec is what mib.Open reads for the fleet: its profile, or its file.
+func (f *Fleet) dataSpec(source string) string {
+	if f.Data == "" {
+		return f.Profile
+	}
+	return f.dataPath(source)
+}
+
+// AllLabels are the label ranges of the whole fleet as the harness gives
+// them: in netns mode each site's agents carry site=<index> and the site's
+// labels, then fleet.labels.
+func (f *Fleet) AllLabels(netns bool) []simagent.LabelRange {
+	if !netns {
+		return f.Labels
+	}
+	var out []simagent.LabelRange
+	first := 0
+	for k, n := range f.SiteAgents() {
+		own := map[string]string{"site": strconv.Itoa(k)}
+		if k < len(f.Sites) {
+			maps.Copy(own, f.Sites[k].Labels)
+		}
+		out = append(out, simagent.LabelRange{From: first, To: first + n - 1, Labels: own})
+		first += n
+	}
+	return append(out, f.Labels...)
 }

@@ -1,6 +1,7 @@
 package simagent
 
 import (
+	"math"
 	"net"
 	"net/netip"
 	"slices"
@@ -34,7 +35,8 @@ func TestSelectorsResolveAsDocumented(t *testing.T) {
 	assert.Equal(t, []int{2, 3, 4}, sel(f, Selector{Range: &IndexRange{From: 2, To: 4}}))
 	assert.Equal(t, []int{0, 1, 2, 3}, sel(f, Selector{Label: "rack=a"}))
 	assert.Equal(t, []int{4, 5, 6, 7, 8, 9}, sel(f, Selector{Label: "os=x"}))
-	assert.Empty(t, sel(f, Selector{Label: "rack=c"}))
+	_, err := f.Select(Selector{Label: "rack=c"})
+	assert.ErrorContains(t, err, "matches no agent (labels: os=x, rack=a, rack=b)", "a label that matches none is an error, never an empty set")
 
 	three := sel(f, Selector{Count: 3})
 	assert.Len(t, three, 3)
@@ -51,7 +53,8 @@ func TestSelectorsResolveAsDocumented(t *testing.T) {
 	for _, bad := range []Selector{
 		{Index: intp(10)}, {Index: intp(-1)}, {Count: 11}, {Count: -1}, {Percent: 101},
 		{Range: &IndexRange{From: 5, To: 3}}, {Range: &IndexRange{From: 0, To: 10}},
-		{Label: "rack"}, {Index: intp(1), Count: 2}, {All: true, Label: "rack=a"},
+		{Label: "rack"}, {Label: "=a"}, {Label: "rack=c"}, {Percent: math.NaN()},
+		{Index: intp(1), Count: 2}, {All: true, Label: "rack=a"},
 	} {
 		_, err := f.Select(bad)
 		assert.Error(t, err, "%+v", bad)

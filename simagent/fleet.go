@@ -150,10 +150,8 @@ func (c *Config) defaults() error {
 	if err := c.checkUsers(); err != nil {
 		return err
 	}
-	for i, l := range c.Labels {
-		if l.From < 0 || l.To >= c.Agents || l.From > l.To {
-			return fmt.Errorf("%w: Labels[%d]: range %d-%d outside fleet of %d agents", ErrConfig, i, l.From, l.To, c.Agents)
-		}
+	if err := CheckLabels(c.Labels, c.Agents); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if c.ByPort {
 		if int(c.Listen.Port())+c.Agents-1 > 65535 {
