@@ -285,34 +285,3 @@ func BenchmarkBulkWalkLossy(b *testing.B) {
 		pct(base.latencies, 0.5), pct(base.latencies, 0.99), pct(base.latencies, 1), base.errors)
 	b.Log(benchutil.Verdict("pollerlib p99 walk time vs gosnmp", ratio <= 0.5, "%.2fx (target <= 0.5x)", ratio))
 }
-
-// BenchmarkCancelLatency measures how long a Get to a silent agent with a
-// 5 s timeout takes to return once its context is cancelled.
-func BenchmarkCancelLatency(b *testing.B) {
-	f := benchFleet(b, 1, "system", simagent.Faults{Blackhole: &simagent.Blackhole{}})
-	p, err := New(WithTimeouts(5*time.Second, 5*time.Second, 5*time.Second), WithBreaker(0, 0))
-	require.NoError(b, err)
-	defer func() { require.NoError(b, p.Close(context.Background())) }()
-	var lat []time.Duration
-	for b.Loop() {
-		for range 100 {
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan time.Time, 1)
-			go func() {
-				_, _ = p.Get(ctx, target(f, 0), oidSysDescr)
-				done <- time.Now()
-			}()
-			for p.Stats().InFlight == 0 {
-				runtime.Gosched()
-			}
-			t0 := time.Now()
-			cancel()
-			lat = append(lat, (<-done).Sub(t0))
-		}
-	}
-	b.ReportMetric(float64(pct(lat, 0.5).Microseconds()), "p50-µs")
-	b.ReportMetric(float64(pct(lat, 0.99).Microseconds()), "p99-µs")
-	b.ReportMetric(float64(pct(lat, 1).Microseconds()), "max-µs")
-	b.Log(benchutil.Verdict("cancel latency", pct(lat, 0.99) <= 10*time.Millisecond, "p50 %s, p99 %s, max %s over %d requests (target p99 <= 10ms, timeout 5s)",
-		pct(lat, 0.5), pct(lat, 0.99), pct(lat, 1), len(lat)))
-}
