@@ -366,6 +366,12 @@ func (f *Fleet) Snapshot(i int) []mib.Entry {
 	return f.cfg.Store.Snapshot(f.Age(i), a.seed)
 }
 
+// AppendValue appends the content octets of store entry k as agent i
+// holds it at age.
+func (f *Fleet) AppendValue(b []byte, i, k int, age time.Duration) []byte {
+	return f.cfg.Store.AppendValue(b, k, age, f.agents[i].seed)
+}
+
 // Faults returns the faults in force on agent i.
 func (f *Fleet) Faults(i int) Faults { return f.agents[i].faults.Load().plan.spec }
 

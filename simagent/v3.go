@@ -312,3 +312,7 @@ func cutV2Header(msg []byte) (ok bool, pdu []byte, err error) {
 	}
 	return true, body[br.Offset():], nil
 }
+
+// Users returns a copy of the fleet's SNMPv3 users (their passphrases are
+// usm.Secret values, which never print).
+func (f *Fleet) Users() []usm.User { return append([]usm.User(nil), f.cfg.Users...) }

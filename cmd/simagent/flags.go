@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/netip"
 	"strings"
 
@@ -30,6 +29,9 @@ type options struct {
 	maxMsgSize     int
 	sockets        int
 	control        string
+	token          string
+	readOnly       bool
+	stdinEOF       bool
 	perAgent       bool
 	logLevel       slog.Level
 	users          []usm.User
@@ -50,8 +52,9 @@ const maxSockets = 64 // simagent.Config allows 1 to 64
 // errHelp is returned when --help was asked for; the usage went to stdout.
 var errHelp = errors.New("help requested")
 
-// parseFlags reads args. Usage errors name the flag at fault.
-func parseFlags(args []string, stdout io.Writer) (*options, error) {
+// parseFlags reads args (and the token variable through getenv). Usage
+// errors name the flag at fault.
+func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("simagent", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -66,8 +69,11 @@ func parseFlags(args []string, stdout io.Writer) (*options, error) {
 	selText := fs.String("faults-selector", "all", "agents the --faults apply to: `SELECTOR` (see Selector)")
 	fs.IntVar(&o.maxMsgSize, "max-msg-size", 0, "agents' maximum message size, `BYTES` from 484 to 65507 (default 65507)")
 	fs.IntVar(&o.sockets, "sockets", 0, "use `N` shared UDP sockets (default GOMAXPROCS, at most 16)")
-	fs.StringVar(&o.control, "control", "", "serve the HTTP control API on `IP:PORT` (loopback only unless --control-any)")
-	controlAny := fs.Bool("control-any", false, "allow --control on a non-loopback address")
+	fs.StringVar(&o.control, "control", "", "serve the HTTP control API on `IP:PORT` (beyond loopback only with a token)")
+	controlAny := fs.Bool("control-any", false, "accepted for old scripts: a token is what allows --control beyond loopback")
+	tokenFile := fs.String("control-token-file", "", "require the bearer token in `FILE` on the control API (or set $"+tokenEnv+")")
+	fs.BoolVar(&o.readOnly, "control-read-only", false, "refuse every fault change through the control API")
+	fs.BoolVar(&o.stdinEOF, "stop-on-stdin-eof", false, "stop when stdin reaches its end (for a parent process that holds the other end of a pipe)")
 	fs.BoolVar(&o.perAgent, "metrics-per-agent", false, "add per-agent series to /metrics (3 per agent)")
 	var rawUsers v3UserFlags
 	var rawLabels labelFlags
@@ -130,9 +136,18 @@ func parseFlags(args []string, stdout io.Writer) (*options, error) {
 	if o.sockets < 0 || o.sockets > maxSockets || (set["sockets"] && o.sockets == 0) {
 		return nil, fmt.Errorf("--sockets %d: want 1 to %d", o.sockets, maxSockets)
 	}
+	if o.token, err = controlToken(*tokenFile, getenv); err != nil {
+		return nil, err
+	}
 	if set["control"] {
-		if err := checkControl(o.control, *controlAny); err != nil {
+		if err := checkControl(o.control, *controlAny, o.token != ""); err != nil {
 			return nil, err
+		}
+	} else {
+		for _, name := range []string{"control-token-file", "control-read-only", "control-any"} {
+			if set[name] {
+				return nil, fmt.Errorf("--%s: %w", name, errNoControl)
+			}
 		}
 	}
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
@@ -168,25 +183,6 @@ func checkRange(o *options) error {
 	}
 	if v > 0xffffffff || (a.IsLoopback() && (!last.IsLoopback() || last == netip.AddrFrom4([4]byte{127, 255, 255, 255}))) {
 		return fmt.Errorf("--agents %d from --listen %s run out of the address range (use a lower --listen address or fewer agents)", o.agents, a)
-	}
-	return nil
-}
-
-// checkControl refuses a control address that is not loopback unless any.
-func checkControl(addr string, allowAny bool) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--control %q: want IP:PORT: %w", addr, err)
-	}
-	if allowAny || host == "localhost" {
-		return nil
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return fmt.Errorf("--control %q: %q is not an IP address (or localhost)", addr, host)
-	}
-	if !ip.IsLoopback() {
-		return fmt.Errorf("--control %s: not a loopback address; the control API changes faults without authentication, add --control-any to serve it beyond this host", addr)
 	}
 	return nil
 }
@@ -227,9 +223,15 @@ Flags:
 	}
 	fmt.Fprintf(&b, "\n%s\n\n%s\n\n%s\n", v3UserHelp, selectorGrammar, simagent.FaultSpecGrammar)
 	b.WriteString(`
-Control API (--control): GET /agents, GET /agents/{i}, GET|PUT|DELETE
-/faults?selector=SEL (PUT: JSON faults, or a text/plain fault spec),
-GET /stats, GET /healthz, GET /metrics (Prometheus).
+Control API (--control), version 1 under /v1: GET /v1/info (discovery:
+addresses, labels, data digest, v3 users), /v1/healthz, /v1/readyz,
+/v1/agents, /v1/agents/{i}, /v1/agents/{i}/data?root=OID, /v1/stats,
+/v1/metrics (Prometheus); GET|PUT|DELETE /v1/faults?selector=SEL&change=ID
+(PUT: JSON faults, or a text/plain fault spec) and PUT
+/v1/fault-sets?change=ID. A change id makes a retried change apply once.
+The unversioned paths of before still answer, marked deprecated. Beyond
+loopback the API needs a bearer token (--control-token-file or
+$` + tokenEnv + `); GET /v1/ lists the endpoints.
 
 Exit status: 0 after a clean stop, 2 for bad flags or data, 1 otherwise.
 `)

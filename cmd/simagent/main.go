@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,7 +36,7 @@ const shutdownTimeout = 5 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := runStdin(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -43,12 +44,22 @@ func main() {
 // run starts the fleet args describe, prints the ready line to stdout and
 // serves until ctx is done; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stdout)
+	return runStdin(ctx, args, nil, stdout, stderr)
+}
+
+// runStdin is run with the process's stdin, which --stop-on-stdin-eof
+// watches (nil: the flag is refused).
+func runStdin(ctx context.Context, args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stdout, os.Getenv)
 	if errors.Is(err, errHelp) {
 		return exitOK
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "simagent: %v\nRun simagent --help for usage.\n", err)
+		return exitUsage
+	}
+	if o.stdinEOF && stdin == nil {
+		fmt.Fprintln(stderr, "simagent: --stop-on-stdin-eof: no stdin to watch")
 		return exitUsage
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
@@ -72,10 +83,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	if o.stdinEOF {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := watchStdin(stdin, cancel, logger)
+		defer stop()
+	}
+	var stopping stopFlag // /v1/readyz says 503 from the signal on
 	controlURL := ""
 	srvErr := make(chan error, 1)
 	if o.control != "" {
-		srv, url, err := serveControl(o, fleet, logger, &wg, srvErr)
+		srv, url, err := serveControl(o, fleet, stopping.check, logger, &wg, srvErr)
 		if err != nil {
 			fmt.Fprintf(stderr, "simagent: %v\n", err)
 			return exitError
@@ -93,6 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, readyLine(o, fleet, controlURL))
 	select {
 	case <-ctx.Done():
+		stopping.set()
 		logger.Info("simagent stopping", "cause", context.Cause(ctx))
 	case err := <-srvErr:
 		fmt.Fprintf(stderr, "simagent: control API: %v\n", err)
@@ -155,14 +175,20 @@ func startFleet(ctx context.Context, o *options, store *mib.Store, logger *slog.
 
 // serveControl starts the control API; the server's goroutine joins wg and
 // reports a failure on errc.
-func serveControl(o *options, fleet *simagent.Fleet, logger *slog.Logger, wg *sync.WaitGroup, errc chan<- error) (*http.Server, string, error) {
+func serveControl(o *options, fleet *simagent.Fleet, ready func() error, logger *slog.Logger, wg *sync.WaitGroup, errc chan<- error) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", o.control)
 	if err != nil {
 		return nil, "", fmt.Errorf("--control %s: %w", o.control, err)
 	}
-	opts := []control.Option{control.WithLogger(logger)}
+	opts := []control.Option{control.WithLogger(logger), control.WithReadyCheck(ready)}
 	if o.perAgent {
 		opts = append(opts, control.WithPerAgentMetrics())
+	}
+	if o.token != "" {
+		opts = append(opts, control.WithToken(o.token))
+	}
+	if o.readOnly {
+		opts = append(opts, control.WithReadOnly())
 	}
 	srv := &http.Server{
 		Handler:           control.New(fleet, opts...),
@@ -205,3 +231,46 @@ func readyLine(o *options, f *simagent.Fleet, controlURL string) string {
 }
 
 func randomSeed() uint64 { return rand.Uint64() }
+
+// errStdinEOF ends a run whose parent closed its stdin (or died).
+var errStdinEOF = errors.New("stdin closed (parent gone)")
+
+// watchStdin cancels with errStdinEOF once stdin reaches its end: a parent
+// that dies, even by SIGKILL, closes the pipe. stop ends the watcher with
+// a read deadline and waits for it; stdin that takes no deadline (not a
+// pipe) leaves it blocked until the process exits, which follows.
+func watchStdin(stdin *os.File, cancel context.CancelCauseFunc, logger *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 512)
+		for {
+			if _, err := stdin.Read(buf); err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					cancel(errStdinEOF)
+				}
+				return
+			}
+		}
+	}()
+	return func() {
+		if err := stdin.SetReadDeadline(time.Now()); err != nil {
+			logger.Debug("stdin has no deadline; its watcher ends with the process", "err", err)
+			return
+		}
+		<-done
+	}
+}
+
+// stopFlag is set once simagent is stopping; check makes it a readiness
+// check.
+type stopFlag struct{ b atomic.Bool }
+
+func (s *stopFlag) set() { s.b.Store(true) }
+
+func (s *stopFlag) check() error {
+	if s.b.Load() {
+		return errors.New("simagent stopping")
+	}
+	return nil
+}

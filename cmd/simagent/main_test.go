@@ -51,7 +51,10 @@ func TestBadFlagsExit2NamingTheFlag(t *testing.T) {
 		{"label range", []string{"--agents", "2", "--listen", "127.16.201.1:0", "--label", "0-5:site=a"}, []string{"--label #1", "outside 0-1"}},
 		{"label pair", []string{"--agents", "2", "--listen", "127.16.201.1:0", "--label", "0:site"}, []string{"--label #1", "KEY=VALUE"}},
 		{"sockets above the fleet's bound", []string{"--sockets", "100"}, []string{"--sockets 100"}},
-		{"control not loopback", []string{"--control", "0.0.0.0:0"}, []string{"--control", "--control-any"}},
+		{"control not loopback", []string{"--control", "0.0.0.0:0"}, []string{"--control", "token", "--control-token-file"}},
+		{"control any without token", []string{"--control", "0.0.0.0:0", "--control-any"}, []string{"--control-any", "token"}},
+		{"read-only without control", []string{"--control-read-only"}, []string{"--control-read-only", "needs --control"}},
+		{"token file without control", []string{"--control-token-file", "x"}, []string{"--control-token-file"}},
 		{"control all interfaces", []string{"--control", ":8080"}, []string{"--control"}},
 		{"control syntax", []string{"--control", "127.0.0.1"}, []string{"--control", "IP:PORT"}},
 		{"max msg size", []string{"--max-msg-size", "100"}, []string{"--max-msg-size 100"}},
@@ -83,7 +86,7 @@ func TestHelpDocumentsFlagsGrammarsAndProfiles(t *testing.T) {
 	for _, w := range []string{
 		"--agents N", "--listen IP:PORT", "--by-port", "--data FILE", "--profile NAME", "--community STRING",
 		"--seed N", "--faults SPEC", "--faults-selector SELECTOR", "--max-msg-size BYTES", "--sockets N",
-		"--control IP:PORT", "--control-any", "--log-level LEVEL",
+		"--control IP:PORT", "--control-any", "--control-token-file FILE", "--control-read-only", "--stop-on-stdin-eof", "--log-level LEVEL", "/v1/info",
 		"drop-every=N", "burst=GB/BG/LB[/LG]", "restart[=DUR]", // fault spec
 		"range=A-B", "label=KEY=VALUE", // selectors
 		"if-mib:N", "system", // profiles

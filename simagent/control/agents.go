@@ -2,12 +2,14 @@ package control
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/snmpchaos/snmpchaos/simagent"
+	"github.com/snmpchaos/snmpchaos/simagent/mib"
 	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
@@ -105,17 +107,127 @@ func (h *Handler) getAgent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	s := r.PathValue("i")
-	i, err := strconv.Atoi(s)
+	i, status, err := h.agentIndex(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("agent index %q is not a number", s))
-		return
-	}
-	if i < 0 || i >= h.fleet.Len() {
-		writeError(w, http.StatusNotFound, fmt.Errorf("agent index %d outside fleet of %d agents", i, h.fleet.Len()))
+		writeError(w, status, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, h.agent(i))
+}
+
+// agentIndex reads the {i} of the path; it returns the HTTP status for
+// errors.
+func (h *Handler) agentIndex(r *http.Request) (int, int, error) {
+	s := r.PathValue("i")
+	i, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, http.StatusBadRequest, fieldErr("i", fmt.Errorf("agent index %q is not a number", s))
+	}
+	if i < 0 || i >= h.fleet.Len() {
+		return 0, http.StatusNotFound, fieldErr("i", fmt.Errorf("agent index %d outside fleet of %d agents", i, h.fleet.Len()))
+	}
+	return i, http.StatusOK, nil
+}
+
+// AgentData is the body of GET /v1/agents/{i}/data: agent i's data under
+// Root as the agent holds it at Age (its uptime when read), in OID order,
+// without the effect of faults (the agent's faults are in GET
+// /v1/agents/{i}). Entries holds at most Limit entries after After; Next,
+// when set, is the After of the next page. Total counts the entries under
+// Root.
+type AgentData struct {
+	Index   int               `json:"index"`
+	Root    string            `json:"root"`
+	After   string            `json:"after,omitempty"`
+	Age     simagent.Duration `json:"age"`
+	Total   int               `json:"total"`
+	Entries []DataEntry       `json:"entries"`
+	Next    string            `json:"next,omitempty"`
+	// Data is the identity of the data the entries come from.
+	Data DataInfo `json:"data"`
+}
+
+// DataEntry is one OID with its BER type, its content octets (hex) as
+// read at the agent's age, and whether the value moves with time.
+type DataEntry struct {
+	OID     string `json:"oid"`
+	Type    byte   `json:"type"`
+	Value   string `json:"value"`
+	Dynamic bool   `json:"dynamic,omitempty"`
+}
+
+func (h *Handler) agentData(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r, "root", "after", "limit")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	i, status, err := h.agentIndex(r)
+	if err != nil {
+		writeError(w, status, err)
+		return
+	}
+	limit, err := intParam(q, "limit", DefaultDataLimit, 1, MaxDataLimit)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if !q.Has("root") {
+		writeError(w, http.StatusBadRequest, fieldErr("root", errors.New("root: missing; want a numeric OID such as 1.3.6.1.2.1.2 (1.3 for everything)")))
+		return
+	}
+	root, err := mib.ParseOID(q.Get("root"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fieldErr("root", fmt.Errorf("root %q: %w", q.Get("root"), err)))
+		return
+	}
+	from := root
+	if q.Has("after") {
+		after, err := mib.ParseOID(q.Get("after"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fieldErr("after", fmt.Errorf("after %q: %w", q.Get("after"), err)))
+			return
+		}
+		if !after.HasPrefix(root) {
+			writeError(w, http.StatusBadRequest, fieldErr("after", fmt.Errorf("after %s is not under root %s", after, root)))
+			return
+		}
+		from = after
+	}
+	f := h.fleet
+	s := f.Store()
+	age := f.Age(i)
+	out := AgentData{Index: i, Root: root.String(), After: q.Get("after"), Age: simagent.Duration(age), Entries: []DataEntry{}, Data: h.dataInfo()}
+	first := s.Next(root)
+	if s.Get(root) >= 0 {
+		first = s.Get(root) // a leaf OID is its own subtree
+	}
+	start := s.Next(from)
+	if !q.Has("after") {
+		start = first
+	}
+	for k := first; k < s.Len(); k++ {
+		o, v := s.At(k)
+		if !o.HasPrefix(root) {
+			break
+		}
+		out.Total++
+		if k < start || len(out.Entries) > limit {
+			continue
+		}
+		if len(out.Entries) == limit {
+			out.Next = out.Entries[limit-1].OID
+			out.Entries = append(out.Entries, DataEntry{}) // marks the page full
+			continue
+		}
+		out.Entries = append(out.Entries, DataEntry{
+			OID: o.String(), Type: v.Tag, Value: hex.EncodeToString(f.AppendValue(nil, i, k, age)), Dynamic: v.Dyn != nil,
+		})
+	}
+	if len(out.Entries) > limit {
+		out.Entries = out.Entries[:limit]
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // intParam reads an integer query parameter in [lo, hi], def if absent.
@@ -126,10 +238,10 @@ func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
 	}
 	v, err := strconv.Atoi(s[0])
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not a whole number", name, s[0])
+		return 0, fieldErr(name, fmt.Errorf("%s: %q is not a whole number", name, s[0]))
 	}
 	if v < lo || v > hi {
-		return 0, fmt.Errorf("%s: %d not in [%d, %d]", name, v, lo, hi)
+		return 0, fieldErr(name, fmt.Errorf("%s: %d not in [%d, %d]", name, v, lo, hi))
 	}
 	return v, nil
 }
