@@ -43,44 +43,93 @@ func (h *pendingHeap) Pop() any {
 // most this much late.
 const delayCoalesce = time.Millisecond
 
+// Bounds of the delay queue (Config.MaxPending, Config.MaxPendingBytes).
+const (
+	DefaultMaxPending      = 65536
+	DefaultMaxPendingBytes = 64 << 20
+)
+
 // delayQueue sends delayed replies from one goroutine, whatever their
 // number: a min-heap ordered by due time and a single timer. Replies are
-// held, never the goroutines that produced them.
+// held, never the goroutines that produced them. It holds at most max
+// replies of at most maxBytes bytes in all; push refuses more (the caller
+// counts a DropQueueFull).
 type delayQueue struct {
-	mu     sync.Mutex
-	h      pendingHeap
-	seq    uint64
-	wake   chan struct{}
-	done   chan struct{}
-	exited chan struct{}
-	send   func([]*pending) // the replies now due, in order
-	now    func() time.Time
+	mu       sync.Mutex
+	h        pendingHeap
+	bytes    int
+	max      int
+	maxBytes int
+	seq      uint64
+	wake     chan struct{}
+	done     chan struct{}
+	exited   chan struct{}
+	send     func([]*pending) // the replies now due, in order
+	now      func() time.Time
 }
 
-func newDelayQueue(send func([]*pending)) *delayQueue {
+func newDelayQueue(send func([]*pending), max, maxBytes int) *delayQueue {
 	q := &delayQueue{
-		wake:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
-		exited: make(chan struct{}),
-		send:   send,
+		max:      max,
+		maxBytes: maxBytes,
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		exited:   make(chan struct{}),
+		send:     send,
 	}
 	go q.run()
 	return q
 }
 
-func (q *delayQueue) push(p *pending) {
+// push queues p; false when the queue is full (p is not queued).
+func (q *delayQueue) push(p *pending) bool {
 	q.mu.Lock()
+	if len(q.h) >= q.max || q.bytes+len(p.data) > q.maxBytes {
+		q.mu.Unlock()
+		return false
+	}
+	q.bytes += len(p.data)
 	q.seq++
 	p.seq = q.seq
 	heap.Push(&q.h, p)
 	first := q.h[0] == p
 	q.mu.Unlock()
 	if first {
-		select {
-		case q.wake <- struct{}{}:
-		default:
+		q.poke()
+	}
+	return true
+}
+
+// poke wakes the queue's goroutine.
+func (q *delayQueue) poke() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// release makes the replies of the agents match picks due now, so that
+// replies held by a delay fault go out (and free their memory) when the
+// agents' faults change, instead of waiting out the old delay. It returns
+// how many it released.
+func (q *delayQueue) release(match func(*agent) bool) int {
+	q.mu.Lock()
+	now := time.Now()
+	n := 0
+	for _, p := range q.h {
+		if match(p.agent) && p.due.After(now) {
+			p.due = now
+			n++
 		}
 	}
+	if n > 0 {
+		heap.Init(&q.h)
+	}
+	q.mu.Unlock()
+	if n > 0 {
+		q.poke()
+	}
+	return n
 }
 
 func (q *delayQueue) run() {
@@ -92,7 +141,9 @@ func (q *delayQueue) run() {
 		q.mu.Lock()
 		now := time.Now()
 		for len(q.h) > 0 && !q.h[0].due.After(now) {
-			due = append(due, heap.Pop(&q.h).(*pending))
+			p := heap.Pop(&q.h).(*pending)
+			q.bytes -= len(p.data)
+			due = append(due, p)
 		}
 		wait := time.Hour
 		if len(q.h) > 0 {
@@ -122,6 +173,7 @@ func (q *delayQueue) close() []*pending {
 	defer q.mu.Unlock()
 	left := q.h
 	q.h = nil
+	q.bytes = 0
 	return left
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 )
@@ -148,6 +149,22 @@ func checkProb(field string, p float64) error {
 func checkDur(field string, d Duration) error {
 	if d < 0 {
 		return badFault(field, "negative duration %s", d)
+	}
+	return nil
+}
+
+// MaxDelay bounds every delay of a Delay fault (fixed, jitter, max, a
+// prefix's), and the total delay of a reply: a held reply costs memory
+// until it is sent.
+const MaxDelay = Duration(time.Hour)
+
+// checkDelay checks one delay: not negative, at most MaxDelay.
+func checkDelay(field string, d Duration) error {
+	if err := checkDur(field, d); err != nil {
+		return err
+	}
+	if d > MaxDelay {
+		return badFault(field, "delay %s over the bound of %s (simagent.MaxDelay)", d, MaxDelay)
 	}
 	return nil
 }

@@ -43,6 +43,11 @@ type Config struct {
 	Sockets int
 	// Faults applies to every agent from the start.
 	Faults Faults
+	// MaxPending bounds the delayed replies held at once, MaxPendingBytes
+	// their bytes (defaults DefaultMaxPending, DefaultMaxPendingBytes); a
+	// reply delayed past either is dropped and counted (DropQueueFull).
+	MaxPending      int
+	MaxPendingBytes int
 	// Labels attaches labels to ranges of agents, for label selectors.
 	Labels []LabelRange
 	// Clock is the agents' time source (default time.Now): uptime, counters
@@ -144,6 +149,15 @@ func (c *Config) defaults() error {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+	if c.MaxPending == 0 {
+		c.MaxPending = DefaultMaxPending
+	}
+	if c.MaxPendingBytes == 0 {
+		c.MaxPendingBytes = DefaultMaxPendingBytes
+	}
+	if c.MaxPending < 0 || c.MaxPendingBytes < 0 {
+		return fmt.Errorf("%w: MaxPending %d, MaxPendingBytes %d: must not be negative", ErrConfig, c.MaxPending, c.MaxPendingBytes)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -224,7 +238,7 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f.delayq = newDelayQueue(f.sendPending)
+	f.delayq = newDelayQueue(f.sendPending, cfg.MaxPending, cfg.MaxPendingBytes)
 	if err := f.bind(); err != nil {
 		f.shutdown()
 		return nil, err
@@ -410,6 +424,12 @@ func (f *Fleet) SetFaults(sel Selector, faults Faults) (int, error) {
 		}
 		a.v3Applied(&faults, now)
 	}
+	// Replies the old faults hold back go out now.
+	changed := make(map[*agent]bool, len(idx))
+	for _, i := range idx {
+		changed[f.agents[i]] = true
+	}
+	f.delayq.release(func(a *agent) bool { return changed[a] })
 	return len(idx), nil
 }
 

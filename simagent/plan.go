@@ -43,7 +43,7 @@ func compile(f *Faults) (*plan, error) {
 			n string
 			v Duration
 		}{{"delay.fixed", d.Fixed}, {"delay.jitter", d.Jitter}, {"delay.max", d.Max}} {
-			if err := checkDur(e.n, e.v); err != nil {
+			if err := checkDelay(e.n, e.v); err != nil {
 				return nil, err
 			}
 		}
@@ -61,7 +61,7 @@ func compile(f *Faults) (*plan, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := checkDur("delay.prefixes["+itoa(i)+"].delay", pd.Delay); err != nil {
+			if err := checkDelay("delay.prefixes["+itoa(i)+"].delay", pd.Delay); err != nil {
 				return nil, err
 			}
 			p.prefixes = append(p.prefixes, prefixDelay{o, pd.Delay.D()})
@@ -293,7 +293,7 @@ func (p *plan) delayFor(base time.Duration, lists ...[][]uint32) time.Duration {
 	if m := p.delay.Max; m > 0 && d > m.D() {
 		d = m.D()
 	}
-	return d
+	return min(d, MaxDelay.D()) // a heavy-tailed jitter stays bounded too
 }
 
 func (s *faultState) jitter(p *plan, scale time.Duration) time.Duration {

@@ -162,6 +162,9 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 	}
 	if truncated { // once per reply, however it was cut
 		c.truncated.Add(1)
+		// Cut under a truncate fault (bulk-cut, maxmsg, cut-bytes): the
+		// fault altered the reply.
+		faulted = faulted || p.spec.Truncate != nil
 	}
 	if d.duplicate > 0 {
 		faulted = true
@@ -174,7 +177,9 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 		c.delayed.Add(1)
 		due := time.Now().Add(d.delay)
 		for range copies {
-			f.delayq.push(&pending{due: due, sock: s, dst: src, src: a.addr.Addr(), data: append([]byte(nil), out...), agent: a})
+			if !f.delayq.push(&pending{due: due, sock: s, dst: src, src: a.addr.Addr(), data: append([]byte(nil), out...), agent: a}) {
+				c.drop(DropQueueFull)
+			}
 		}
 		return
 	}

@@ -12,9 +12,10 @@ const (
 	DropRestarting   = "restarting"   // inside a restart's downtime
 	DropUnknownAgent = "unknownAgent" // addressed to no agent of the fleet (fleet-wide only)
 	DropClosed       = "closed"       // delayed reply pending when the fleet closed
+	DropQueueFull    = "queueFull"    // delayed reply dropped: the delay queue was full (Config.MaxPending)
 )
 
-var dropReasons = []string{DropBadCommunity, DropMalformed, DropUnsupported, DropFault, DropBlackhole, DropRestarting, DropUnknownAgent, DropClosed}
+var dropReasons = []string{DropBadCommunity, DropMalformed, DropUnsupported, DropFault, DropBlackhole, DropRestarting, DropUnknownAgent, DropClosed, DropQueueFull}
 
 // DropReasons lists every reason a request may go unanswered.
 func DropReasons() []string { return append([]string(nil), dropReasons...) }
@@ -28,7 +29,8 @@ type Stats struct {
 	Truncated uint64            `json:"truncated"`
 	Malformed uint64            `json:"malformed"`
 	// Faulted counts replies altered by a fault (duplicates, wrong
-	// request-id, garbage, error-status, loop, early end of MIB).
+	// request-id, garbage, error-status, loop, early end of MIB, cut by a
+	// truncate fault).
 	Faulted  uint64 `json:"faulted"`
 	BytesIn  uint64 `json:"bytesIn"`
 	BytesOut uint64 `json:"bytesOut"`
@@ -37,7 +39,7 @@ type Stats struct {
 // counters are an agent's (or the fleet's) live Stats.
 type counters struct {
 	requests, responses, delayed, truncated, malformed, faulted, bytesIn, bytesOut atomic.Uint64
-	drops                                                                          [8]atomic.Uint64
+	drops                                                                          [9]atomic.Uint64
 }
 
 func dropIndex(reason string) int {

@@ -116,7 +116,11 @@ func (r *v3Reply) finish(out []byte, truncated bool) {
 	if t := p.spec.Truncate; t != nil && t.CutBytes > 0 && len(out) > t.CutBytes {
 		out = out[:t.CutBytes]
 		c.truncated.Add(1)
+		truncated = true
 	}
+	// Cut under a truncate fault (bulk-cut, maxmsg, cut-bytes): the fault
+	// altered the reply.
+	faulted = faulted || (truncated && p.spec.Truncate != nil)
 	if faulted {
 		c.faulted.Add(1)
 	}
@@ -132,7 +136,9 @@ func (r *v3Reply) emit(out []byte) {
 		a.c.delayed.Add(1)
 		due := time.Now().Add(d.delay)
 		for range copies {
-			f.delayq.push(&pending{due: due, sock: r.s, dst: r.src, src: a.addr.Addr(), data: append([]byte(nil), out...), agent: a})
+			if !f.delayq.push(&pending{due: due, sock: r.s, dst: r.src, src: a.addr.Addr(), data: append([]byte(nil), out...), agent: a}) {
+				a.c.drop(DropQueueFull)
+			}
 		}
 		return
 	}

@@ -39,6 +39,7 @@ simagent_drops_total{reason="blackhole"} 1
 simagent_drops_total{reason="closed"} 0
 simagent_drops_total{reason="fault"} 0
 simagent_drops_total{reason="malformed"} 0
+simagent_drops_total{reason="queueFull"} 0
 simagent_drops_total{reason="restarting"} 0
 simagent_drops_total{reason="unknownAgent"} 0
 simagent_drops_total{reason="unsupported"} 0
