@@ -204,6 +204,7 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
+	cfg.Store = mib.WithLiveEngine(cfg.Store)
 	p, err := compile(&cfg.Faults)
 	if err != nil {
 		return nil, fmt.Errorf("simagent: initial faults: %w", err)
@@ -377,7 +378,9 @@ func (f *Fleet) Age(i int) time.Duration {
 // Snapshot is agent i's data as it would answer now.
 func (f *Fleet) Snapshot(i int) []mib.Entry {
 	a := f.agents[i]
-	return f.cfg.Store.Snapshot(f.Age(i), a.seed)
+	out := f.cfg.Store.Snapshot(f.Age(i), a.seed)
+	f.snapshotLive(i, f.cfg.Store, out)
+	return out
 }
 
 // AppendValue appends the content octets of store entry k as agent i

@@ -14,6 +14,8 @@ const (
 	errBadValue    = 3
 	errGenErr      = 5
 	errNotWritable = 17
+	// errAuthorization is authorizationError (RFC 3416).
+	errAuthorization = 16
 )
 
 // responder builds one response into reusable buffers. It belongs to one
@@ -36,11 +38,26 @@ type lookupCtx struct {
 	seed  uint64
 	// maxBulk caps the varbinds of a GetBulk's repetitions (0: no cap).
 	maxBulk int
+	// denied answers authorizationError (SNMPv3 below the user's level).
+	denied bool
+	f      *Fleet
+	a      *agent
+	now    time.Time
 }
 
 // lookupFor is what a request to agent a at now looks up, under plan p.
 func (f *Fleet) lookupFor(a *agent, p *plan, v1 bool, now time.Time) lookupCtx {
-	return lookupCtx{store: f.cfg.Store, plan: p, v1: v1, age: now.Sub(time.Unix(0, a.start.Load())), seed: a.seed, maxBulk: f.cfg.MaxBulkVarbinds}
+	return lookupCtx{store: f.cfg.Store, plan: p, v1: v1, age: now.Sub(time.Unix(0, a.start.Load())), seed: a.seed,
+		maxBulk: f.cfg.MaxBulkVarbinds, f: f, a: a, now: now}
+}
+
+// appendValue appends the content octets of store entry i as the agent
+// answers it now: live engine objects from the agent's engine.
+func (c *lookupCtx) appendValue(b []byte, i int) []byte {
+	if _, v := c.store.At(i); v.Dyn != nil && v.Dyn.Kind == mib.DynLive && c.a != nil {
+		return c.f.appendLive(b, c.a, v.Dyn.Live, c.now, c.plan)
+	}
+	return c.store.AppendValue(b, i, c.age, c.seed)
 }
 
 // result of looking up one varbind.
@@ -112,7 +129,7 @@ func (r *responder) appendLookup(c *lookupCtx, l lookup, room int) bool {
 		return true
 	}
 	_, v := c.store.At(l.idx)
-	r.val = c.store.AppendValue(r.val[:0], l.idx, c.age, c.seed)
+	r.val = c.appendValue(r.val[:0], l.idx)
 	if varbindSize(oidLen, len(r.val)) > room {
 		return false
 	}
@@ -134,6 +151,10 @@ func (r *responder) respond(c *lookupCtx, req *request, d *decision, maxSize int
 	h := header{version: req.version, community: req.community, reqID: req.reqID}
 	r.vbl = r.vbl[:0]
 	r.names = r.names[:0]
+	if c.denied { // as snmpd's VACM: index 0, the varbinds echoed
+		h.errStatus, h.errIndex = errAuthorization, 0
+		return r.echo(&h, req), false
+	}
 	if d.errStatus != 0 {
 		return r.errorResponse(&h, req, d.errStatus, c.v1), false
 	}

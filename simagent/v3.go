@@ -20,7 +20,9 @@ import (
 // every agent's users; their keys are localised to an agent's engine ID
 // the first time it sees a v3 message, once. Any contextName is accepted
 // and serves the same data (a contextEngineID other than the agent's is
-// accepted too). Without users, v3 messages are dropped as unsupported.
+// accepted too). Without users the engines still answer discovery and then
+// unknownUserName, as snmpd does. A request below its user's level (a user
+// with auth and priv asking at authNoPriv) gets authorizationError.
 
 // v3Fleet is what the agents of a fleet share for SNMPv3.
 type v3Fleet struct {
@@ -64,11 +66,9 @@ func (c *Config) checkUsers() error {
 }
 
 // initV3 hashes the users' passphrases once and gives every agent its
-// engine. It does nothing without users.
+// engine. Without users the engines still answer, as snmpd's do:
+// discovery, then unknownUserName; and they serve the snmpEngine objects.
 func (f *Fleet) initV3(now time.Time) {
-	if len(f.cfg.Users) == 0 {
-		return
-	}
 	v := &v3Fleet{}
 	for _, u := range f.cfg.Users {
 		v.masters = append(v.masters, usm.NewMaster(u))
@@ -118,8 +118,17 @@ func (e *v3Engine) nextSalt(dst []byte, priv usm.PrivProtocol, boots uint32) []b
 	return binary.BigEndian.AppendUint64(dst[:0], n)
 }
 
-// EngineID is agent i's SNMPv3 engine ID, or nil without v3 users.
+// EngineID is agent i's SNMPv3 engine ID, or nil without v3 users (the
+// engine exists then too, for discovery; EngineIDOf tells its ID).
 func (f *Fleet) EngineID(i int) []byte {
+	if len(f.cfg.Users) == 0 {
+		return nil
+	}
+	return f.EngineIDOf(i)
+}
+
+// EngineIDOf is agent i's SNMPv3 engine ID, with or without v3 users.
+func (f *Fleet) EngineIDOf(i int) []byte {
 	if e := f.agents[i].v3; e != nil {
 		return append([]byte(nil), e.id...)
 	}
@@ -217,6 +226,9 @@ func (f *Fleet) handleV3(w *worker, s *socket, a *agent, pkt []byte, src netip.A
 		r.report(usm.StatUnsupportedSecLevels, nil, nil)
 		return
 	}
+	// Below the user's level USM accepts the message but access control
+	// refuses it, as snmpd's "rouser NAME priv" does: authorizationError.
+	r.denied = level < keys.User.Level()
 	scoped := m.Data
 	if level&usm.AuthNoPriv != 0 {
 		if !keys.VerifyMessage(pkt, m) {

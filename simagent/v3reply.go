@@ -19,6 +19,8 @@ type v3Reply struct {
 	d     *decision
 	boots uint32
 	time  uint32
+	// denied: below the user's security level (authorizationError).
+	denied bool
 }
 
 // plaintext is the message's ScopedPDU: as received, or decrypted with
@@ -87,6 +89,7 @@ func (r *v3Reply) answer(req *request, now time.Time, maxSize int) ([]byte, bool
 		bulkCap = t.BulkVarbinds
 	}
 	w.lc = f.lookupFor(a, p, false, now)
+	w.lc.denied = r.denied
 	if d.wrongID {
 		id := (req.reqIDVal + 1) & 0x7fffffff
 		if id == 0 {

@@ -78,7 +78,11 @@ func (s *Store) AppendValue(b []byte, i int, age time.Duration, agentSeed uint64
 	if v.Dyn == nil {
 		return append(b, v.Content...)
 	}
-	return v.AppendContent(b, age, agentSeed^(uint64(i)+1)*0x9e3779b97f4a7c15)
+	key := uint64(i) + 1
+	if v.Dyn.Key != 0 {
+		key = v.Dyn.Key
+	}
+	return v.AppendContent(b, age, agentSeed^key*0x9e3779b97f4a7c15)
 }
 
 // Snapshot returns every entry with dynamic values resolved as an agent

@@ -29,6 +29,22 @@ const (
 	DynCounter DynKind = iota + 1
 	// DynUptime is the agent's uptime in hundredths of a second (TimeTicks).
 	DynUptime
+	// DynLive is a value the agent's SNMP engine holds (Live says which);
+	// Content keeps the recorded value, served where no engine is at hand.
+	DynLive
+)
+
+// Live names an object the agent's own SNMP engine serves.
+type Live uint8
+
+// The live objects: SNMP-FRAMEWORK-MIB's snmpEngine group and
+// SNMP-USER-BASED-SM-MIB's usmStats (LiveUSMStats+N is usmStats N, 1-6).
+const (
+	LiveEngineID Live = iota + 1
+	LiveEngineBoots
+	LiveEngineTime
+	LiveEngineMaxMessageSize
+	LiveUSMStats Live = 10
 )
 
 // Dynamic describes a value computed from the agent's age on every read.
@@ -48,6 +64,12 @@ type Dynamic struct {
 	Min, Max uint64
 	// Wrap makes a bounded counter wrap from Max back to Min.
 	Wrap bool
+	// Key, when non-zero, picks the per-agent rate spread instead of the
+	// value's place in the store, so that twins (ifInOctets and the low
+	// 32 bits of ifHCInOctets) move at the same rate.
+	Key uint64
+	// Live says which engine object a DynLive value is.
+	Live Live
 }
 
 // Static value constructors.
@@ -104,7 +126,7 @@ func Counter(tag byte, initial uint64, rate, spread float64) Value {
 // AppendContent appends the content octets of v as seen by an agent whose
 // seed is agentSeed, age after it started. Static values ignore both.
 func (v *Value) AppendContent(b []byte, age time.Duration, agentSeed uint64) []byte {
-	if v.Dyn == nil {
+	if v.Dyn == nil || v.Dyn.Kind == DynLive {
 		return append(b, v.Content...)
 	}
 	return ber.AppendUint(b, v.Dyn.At(age, agentSeed))
@@ -112,7 +134,7 @@ func (v *Value) AppendContent(b []byte, age time.Duration, agentSeed uint64) []b
 
 // ContentSize is an upper bound of the content octets AppendContent writes.
 func (v *Value) ContentSize() int {
-	if v.Dyn == nil {
+	if v.Dyn == nil || v.Dyn.Kind == DynLive {
 		return len(v.Content)
 	}
 	return 9
