@@ -124,6 +124,12 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*o
 	if set["faults-selector"] && !set["faults"] {
 		return nil, errors.New("--faults-selector: needs --faults")
 	}
+	if env := getenv(usersEnv); env != "" {
+		// Users from the environment come after the flags' (a parent
+		// process passes passphrases there, not on a command line that
+		// every user of the host can read).
+		rawUsers = append(rawUsers, strings.Fields(env)...)
+	}
 	if o.users, err = parseUsers(rawUsers); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,10 @@ import (
 	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
+// usersEnv is the environment variable with more SNMPv3 users,
+// whitespace-separated, each written as --v3-user takes it.
+const usersEnv = "SIMAGENT_V3_USERS"
+
 // v3UserFlags collects repeated --v3-user values as given; parseUsers
 // reads them after the flag package is done, so that no error message
 // (the flag package quotes bad values) can show a passphrase.
@@ -57,4 +61,6 @@ const v3UserHelp = `SNMPv3 users (--v3-user, repeatable; every agent knows every
   Passphrases: at least 8 characters, no ':'. Each agent has its own engine
   ID (stable for a --seed), engineBoots 1 (+1 on restart and engine-reboot)
   and engineTime from its start; any contextName serves the same data.
-  Example: --v3-user ops:SHA-256:authpass1:AES:privpass1`
+  Example: --v3-user ops:SHA-256:authpass1:AES:privpass1
+  $SIMAGENT_V3_USERS adds users written the same way, separated by
+  whitespace: passphrases there stay off the command line.`

@@ -37,3 +37,27 @@ func TestV3UserFlags(t *testing.T) {
 
 // noEnv is an environment with nothing set.
 func noEnv(string) string { return "" }
+
+func TestV3UsersFromTheEnvironment(t *testing.T) {
+	env := func(k string) string {
+		if k == usersEnv {
+			return "ops:SHA:authpass1:AES:privpass1\nmon:MD5:authpass2"
+		}
+		return ""
+	}
+	o, err := parseFlags([]string{"--v3-user", "ro"}, io.Discard, env)
+	require.NoError(t, err)
+	require.Len(t, o.users, 3)
+	assert.Equal(t, "ops", o.users[1].Name)
+	assert.Equal(t, "mon", o.users[2].Name)
+
+	bad := func(k string) string {
+		if k == usersEnv {
+			return "ops:SHA:pw7"
+		}
+		return ""
+	}
+	_, err = parseFlags(nil, io.Discard, bad)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "pw7")
+}

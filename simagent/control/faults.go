@@ -52,11 +52,14 @@ type Changed struct {
 }
 
 // FaultSets is the body of PUT /v1/fault-sets: every agent's faults are
-// cleared, then each set's faults go to the agents it picks, in order (a
-// later set wins where two pick the same agent). Nothing is applied when
-// any set is bad. This is one phase of a scenario in one request.
+// cleared (unless KeepOthers), then each set's faults go to the agents it
+// picks, in order (a later set wins where two pick the same agent).
+// Nothing is applied when any set is bad. This is one phase of a scenario
+// in one request.
 type FaultSets struct {
 	Sets []FaultSet `json:"sets"`
+	// KeepOthers leaves the faults of agents no set picks as they are.
+	KeepOthers bool `json:"keepOthers,omitempty"`
 }
 
 // FaultSet picks agents by Selector (simagent.ParseSelector; empty: every
@@ -186,8 +189,10 @@ func (h *Handler) putFaultSets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.change(w, r, id, body, func() (Changed, error) {
-		if _, err := h.fleet.SetFaults(simagent.Selector{All: true}, simagent.Faults{}); err != nil {
-			return Changed{}, err
+		if !fs.KeepOthers {
+			if _, err := h.fleet.SetFaults(simagent.Selector{All: true}, simagent.Faults{}); err != nil {
+				return Changed{}, err
+			}
 		}
 		out := Changed{Sets: make([]int, len(fs.Sets))}
 		for k, set := range fs.Sets {

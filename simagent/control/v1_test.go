@@ -254,6 +254,14 @@ func TestFaultSetsReplaceEveryAgentsFaults(t *testing.T) {
 	_, err = g2.Get([]string{sysName})
 	assert.NoError(t, err, "agent 2 has no faults")
 
+	ch, err = c.SetFaultSets(t.Context(), "p2", FaultSets{KeepOthers: true, Sets: []FaultSet{{Agents: "2", Faults: drop}}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, ch.Changed)
+	assert.Equal(t, blackhole, f.Faults(1), "kept")
+	assert.Equal(t, drop, f.Faults(2))
+	_, err = c.SetFaults(t.Context(), "", "index=2", simagent.Faults{})
+	require.NoError(t, err)
+
 	for _, tc := range []struct {
 		name  string
 		body  string
