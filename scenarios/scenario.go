@@ -52,6 +52,13 @@ type Fleet struct {
 	// Sites split the agents over netns test hosts (netns mode; default
 	// one site with every agent). Agents, when given, must be their sum.
 	Sites []Site `json:"sites,omitempty"`
+	// Processes runs the agents in this many simagent child processes of
+	// the harness instead of its own process (0: in-process).
+	Processes int `json:"processes,omitempty"`
+	// Remote drives running simagent processes through their control
+	// APIs at these URLs instead of starting agents; their agents, in
+	// URL order, are the fleet and must serve this fleet's data.
+	Remote []string `json:"remote,omitempty"`
 	// V3Users are every agent's SNMPv3 users, "NAME:AUTHPROTO:AUTHPASS:PRIVPROTO:PRIVPASS"
 	// (or NAME:AUTHPROTO:AUTHPASS, or NAME), as simagent's --v3-user (v3.go).
 	V3Users []V3User `json:"v3Users,omitempty"`

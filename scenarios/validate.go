@@ -29,6 +29,9 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 	if p, m := s.Fleet.defaults(s.Source); m != "" {
 		return p, m
 	}
+	if p, m := s.homeDefaults(); m != "" {
+		return p, m
+	}
 	if s.IsNetns() {
 		if err := simagent.CheckLabels(s.Fleet.AllLabels(true), s.Fleet.Agents); err != nil {
 			return "fleet.labels", "with the sites' labels (site=<index> first, then fleet.sites[].labels): " + err.Error()
