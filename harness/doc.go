@@ -8,6 +8,27 @@
 // result is a Report, written as JSON, text, an HTML page with SVG plots and
 // JUnit XML.
 //
+// # Layout
+//
+// This package is the run: Run, its options, the phase loop, the load
+// driver and the poll accounting. The rest lives below it by role, and
+// every public name stays here as an alias or a thin wrapper:
+//
+//   - harness/pollapi: the Poller interface and the Poll, Result, Target,
+//     Settings and Varbind types it speaks.
+//   - harness/poller: the bundled pollers (pollerlib, the gosnmp
+//     baselines, the negative controls), Sync and ErrorKind.
+//   - harness/fleet: where the agents live (in-process, netns), behind
+//     the Fleet interface.
+//   - harness/fault: the kernel faults of netns mode, one kind a file.
+//   - harness/probe: what the process holds (descriptors, sockets,
+//     goroutines, heap).
+//   - harness/invariant: the checks, one a file, registered in one place.
+//   - harness/report: the Report and its renderers (text, JSON, HTML,
+//     JUnit) and the progress line.
+//
+// docs/architecture.md tells how a run flows through them.
+//
 // # Plugging in a poller
 //
 // Implement Poller (Name, Poll, Close), or wrap a blocking function with

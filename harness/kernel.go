@@ -7,51 +7,16 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/snmpchaos/snmpchaos/harness/fault"
 )
-
-// ErrNeedsRoot is returned by Run for a netns scenario when the process
-// cannot build network namespaces: not root, or not Linux.
-var ErrNeedsRoot = errors.New("harness: netns mode needs root on Linux (network namespaces, veth, nftables)")
-
-// Kernel event kinds.
-const (
-	KernelInject   = "inject"
-	KernelRecover  = "recover"
-	KernelLinkDown = "link down"
-	KernelLinkUp   = "link up"
-)
-
-// KernelEvent is a change netns mode made to the kernel during a run: a
-// fault injected or recovered, or a flapping link going down or up.
-type KernelEvent struct {
-	T     time.Duration `json:"t"` // since the run started
-	Site  int           `json:"site"`
-	Kind  string        `json:"kind"`
-	Fault string        `json:"fault"` // as the phase lists it, e.g. "site 1: drop 5%"
-	Phase string        `json:"phase,omitempty"`
-}
-
-// SiteReport is one netns site of a run.
-type SiteReport struct {
-	Name   string `json:"name"`
-	Agents int    `json:"agents"`
-	Prefix string `json:"prefix"` // the site's agent addresses
-	First  int    `json:"first"`  // global index of its first agent
-}
-
-// faultHandle is a kernel fault: netns.Fault.
-type faultHandle interface {
-	Name() string
-	Inject(ctx context.Context) error
-	Recover(ctx context.Context) error
-}
 
 // kernelFault is one phase's kernel fault, built for the run's topology.
 type kernelFault struct {
 	desc    string // "site 1: drop 5%"
 	site    int
-	f       faultHandle
-	dropped func() (uint64, error) // packets dropped so far; nil unless a filter
+	f       fault.Fault
+	dropped fault.Dropper // nil unless the fault counts its drops
 }
 
 // kernelState is netns mode's part of a run: the topology, the phases'
@@ -114,7 +79,7 @@ func (k *kernelState) recoverAll() error {
 	for _, f := range active {
 		var n uint64
 		if f.dropped != nil {
-			n, _ = f.dropped()
+			n, _ = f.dropped.DroppedPackets()
 		}
 		// The count moves to retired as the filter leaves active, so the
 		// sum never dips.
@@ -143,7 +108,7 @@ func (k *kernelState) dropped() uint64 {
 	n := k.retired
 	for _, f := range k.active {
 		if f.dropped != nil {
-			if c, err := f.dropped(); err == nil {
+			if c, err := f.dropped.DroppedPackets(); err == nil {
 				n += c
 			}
 		}

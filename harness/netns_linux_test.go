@@ -140,7 +140,7 @@ func TestNetnsPollerlibPasses(t *testing.T) {
 		drops = max(drops, s.KernelDrops)
 	}
 	assert.Positive(t, drops, "the 5%% drop dropped packets")
-	assert.True(t, invariant(t, rep, InvWalksComplete).Pass)
+	assert.True(t, invariantOf(t, rep, InvWalksComplete).Pass)
 	assert.Positive(t, rep.Polls.WalksChecked)
 	// The plots carry the kernel's marks.
 	var b strings.Builder
@@ -171,7 +171,7 @@ func TestNetnsNegativeControlsFail(t *testing.T) {
 			rep := runNetns(t, tc.poller)
 			assert.False(t, rep.Pass)
 			for _, name := range breaks {
-				iv := invariant(t, rep, name)
+				iv := invariantOf(t, rep, name)
 				assert.False(t, iv.Pass, "%s must fail %s in netns mode", tc.poller, name)
 				assert.NotEmpty(t, iv.Evidence, name)
 			}

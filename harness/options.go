@@ -110,32 +110,3 @@ func WithNetnsFamily(family string) Option {
 		}
 	})
 }
-
-// Progress is a status snapshot of a running scenario, for a progress line.
-type Progress struct {
-	Scenario string `json:"scenario"`
-	Poller   string `json:"poller"`
-	// Stage is "load" while phases run, then "drain", "close", "settle" and
-	// "done".
-	Stage string `json:"stage"`
-	// Phase is the current phase's name and PhaseIndex its index (from 0);
-	// Phases is how many there are.
-	Phase      string `json:"phase"`
-	PhaseIndex int    `json:"phaseIndex"`
-	Phases     int    `json:"phases"`
-	// Elapsed is the time since the run started; Planned the load's planned
-	// duration (the sum of the phases).
-	Elapsed time.Duration `json:"elapsed"`
-	Planned time.Duration `json:"planned"`
-	// Polls so far.
-	Scheduled int `json:"scheduled"`
-	Succeeded int `json:"succeeded"`
-	Failed    int `json:"failed"`
-	InFlight  int `json:"inFlight"`
-	Skipped   int `json:"skipped"`
-	// The latest probe reading.
-	Goroutines int    `json:"goroutines"`
-	FDs        int    `json:"fds"`
-	UDPSockets int    `json:"udpSockets"`
-	HeapBytes  uint64 `json:"heapBytes"`
-}

@@ -6,11 +6,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/snmpchaos/snmpchaos/harness/invariant"
+	"github.com/snmpchaos/snmpchaos/harness/poller"
 	"github.com/snmpchaos/snmpchaos/simagent"
 )
-
-// evidenceLimit caps the evidence lines kept per kind.
-const evidenceLimit = 10
 
 // pollState is one scheduled poll, from dispatch to its report.
 type pollState struct {
@@ -38,7 +37,7 @@ type phaseAcc struct {
 // invariants need. It is safe for concurrent use: done callbacks arrive
 // from any goroutine.
 type recorder struct {
-	checker  *walkChecker
+	checker  *invariant.WalkChecker
 	faultsOf func(agent int) simagent.Faults
 	gen      func() uint64
 	release  func() // frees one concurrency slot
@@ -56,7 +55,7 @@ type recorder struct {
 	lateAfter  int // reports after the poller was closed and accounted
 }
 
-func newRecorder(phases, agents int, checker *walkChecker, faultsOf func(int) simagent.Faults, gen func() uint64, release func()) *recorder {
+func newRecorder(phases, agents int, checker *invariant.WalkChecker, faultsOf func(int) simagent.Faults, gen func() uint64, release func()) *recorder {
 	r := &recorder{
 		checker:  checker,
 		faultsOf: faultsOf,
@@ -105,7 +104,7 @@ func (r *recorder) done(ps *pollState, res Result) {
 	verdict, checked := "", false
 	if res.Err == nil && !straddled && (ps.poll.Op == OpWalk || ps.poll.Op == OpBulkWalk) {
 		checked = true
-		verdict = r.checker.check(ps.poll.Root, ps.poll.Target.Version == "1", r.faultsOf(ps.poll.Target.Index), res.Varbinds)
+		verdict = r.checker.Check(ps.poll.Root, ps.poll.Target.Version == "1", r.faultsOf(ps.poll.Target.Index), res.Varbinds)
 		if r.gen() != ps.gen { // the faults changed while we compared
 			checked, straddled = false, true
 		}
@@ -115,7 +114,7 @@ func (r *recorder) done(ps *pollState, res Result) {
 	ps.reports++
 	if ps.reports > 1 {
 		r.counts.Duplicate++
-		if len(r.duplicates) < evidenceLimit {
+		if len(r.duplicates) < invariant.EvidenceLimit {
 			r.duplicates = append(r.duplicates, fmt.Sprintf("poll %d (agent %d %s) reported %d times", ps.poll.ID, ps.poll.Target.Index, describeOp(ps.poll), ps.reports))
 		}
 		return
@@ -140,7 +139,7 @@ func (r *recorder) done(ps *pollState, res Result) {
 	}
 	r.window = append(r.window, lat)
 	if res.Err != nil {
-		k := ErrorKind(res.Err)
+		k := poller.ErrorKind(res.Err)
 		r.counts.Failed++
 		r.counts.ByError[k]++
 		ph.failed++
@@ -157,7 +156,7 @@ func (r *recorder) done(ps *pollState, res Result) {
 			r.counts.WalksChecked++
 			if verdict != "" {
 				r.counts.Partial++
-				if len(r.partials) < evidenceLimit {
+				if len(r.partials) < invariant.EvidenceLimit {
 					r.partials = append(r.partials, fmt.Sprintf("agent %d (%s) %s: %s", ps.poll.Target.Index, ps.poll.Target.Addr, describeOp(ps.poll), verdict))
 				}
 			}
@@ -239,8 +238,8 @@ func (r *recorder) finish(now time.Time) (PollCounts, []string) {
 	slices.Sort(ids)
 	var ev []string
 	for i, id := range ids {
-		if i == evidenceLimit {
-			ev = append(ev, fmt.Sprintf("... and %d more unreported polls", len(ids)-evidenceLimit))
+		if i == invariant.EvidenceLimit {
+			ev = append(ev, fmt.Sprintf("... and %d more unreported polls", len(ids)-invariant.EvidenceLimit))
 			break
 		}
 		ps := r.inflight[id]

@@ -1,8 +1,6 @@
 package harness
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -11,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snmpchaos/snmpchaos/harness/internal/mibtest"
+	"github.com/snmpchaos/snmpchaos/harness/invariant"
 	"github.com/snmpchaos/snmpchaos/pollerlib"
 	"github.com/snmpchaos/snmpchaos/simagent"
 )
@@ -18,7 +18,7 @@ import (
 func newTestRecorder(t *testing.T, gen *uint64) (*recorder, *int) {
 	t.Helper()
 	released := 0
-	r := newRecorder(2, 4, &walkChecker{store: typesStore(t)}, func(int) simagent.Faults { return simagent.Faults{} },
+	r := newRecorder(2, 4, invariant.NewWalkChecker(mibtest.TypesStore(t)), func(int) simagent.Faults { return simagent.Faults{} },
 		func() uint64 { return *gen }, func() { released++ })
 	return r, &released
 }
@@ -90,47 +90,4 @@ func TestLatencyHist(t *testing.T) {
 	assert.Equal(t, 100*time.Millisecond, h.max)
 	h.add(time.Hour) // past the last bucket
 	assert.Equal(t, time.Hour, h.quantile(1))
-}
-
-func TestLinearFitAndTrend(t *testing.T) {
-	s, b := linearFit([]float64{0, 1, 2, 3}, []float64{1, 3, 5, 7})
-	assert.InDelta(t, 2, s, 1e-9)
-	assert.InDelta(t, 1, b, 1e-9)
-
-	mk := func(leak bool) *evidence {
-		var ss []Sample
-		for i := range 600 {
-			g := 100 + (i*7)%40 // load swings
-			if leak {
-				g += i / 5
-			}
-			ss = append(ss, Sample{T: time.Duration(i) * 100 * time.Millisecond, Goroutines: g, FDs: 20, HeapLive: 10 << 20})
-		}
-		return &evidence{samples: ss, phases: []PhaseReport{{Start: 0, End: 60 * time.Second}}}
-	}
-	assert.True(t, noTrend(mk(false)).Pass, "swings are no trend")
-	res := noTrend(mk(true))
-	assert.False(t, res.Pass)
-	require.NotEmpty(t, res.Evidence)
-	assert.Contains(t, res.Evidence[0], "goroutines floor rises by")
-}
-
-func TestErrorKind(t *testing.T) {
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{nil, "ok"},
-		{fmt.Errorf("x: %w", pollerlib.ErrTimeout), "timeout"},
-		{&pollerlib.StatusError{Status: 1}, "tooBig"},
-		{context.Canceled, "canceled"},
-		{errors.New("request timeout (after 2 retries)"), "timeout"},
-		{fmt.Errorf("dial: %w", errors.Join(errors.New("socket"), errTooManyFiles)), "emfile"},
-		{ErrClosed, "closed"},
-		{&kindError{kind: "status", err: errors.New("x")}, "status"},
-		{errors.New("boom"), "error"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, ErrorKind(tt.err), "%v", tt.err)
-	}
 }

@@ -7,16 +7,16 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/snmpchaos/snmpchaos/harness/fleet"
+	"github.com/snmpchaos/snmpchaos/harness/invariant"
+	"github.com/snmpchaos/snmpchaos/harness/probe"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 	"github.com/snmpchaos/snmpchaos/simagent"
-	"github.com/snmpchaos/snmpchaos/simagent/mib"
 )
 
 // ErrBadInput is wrapped by Run's errors about its arguments.
@@ -89,7 +89,7 @@ type run struct {
 	log   *slog.Logger
 	t0    time.Time
 	rep   *Report
-	fleet agentFleet
+	fleet fleet.Fleet
 	rec   *recorder
 	// kernel is netns mode's topology and kernel faults (nil in-process).
 	kernel *kernelState
@@ -110,48 +110,27 @@ type run struct {
 	faultyBefore [][]int
 }
 
-// startFleet loads the data, starts the agents and waits until they answer.
-func (r *run) startFleet(ctx context.Context) error {
-	fl := r.sc.Fleet
-	spec := fl.Profile
-	if spec == "" {
-		spec = dataPath(r.sc.Source, fl.Data)
-	}
-	store, err := mib.Open(spec)
+// fleetConfig is what starting the fleet needs; it parses fleet.listen.
+func (r *run) fleetConfig() (fleet.Config, error) {
+	listen, err := netip.ParseAddrPort(r.sc.Fleet.Listen)
 	if err != nil {
-		return fmt.Errorf("harness: scenario %s: fleet data: %w", r.sc.Name, err)
+		return fleet.Config{}, fmt.Errorf("%w: scenario %s: fleet.listen %q: %w", ErrBadInput, r.sc.Name, r.sc.Fleet.Listen, err)
 	}
-	listen, err := netip.ParseAddrPort(fl.Listen)
-	if err != nil {
-		return fmt.Errorf("%w: scenario %s: fleet.listen %q: %w", ErrBadInput, r.sc.Name, fl.Listen, err)
-	}
-	r.fleet, err = simagent.Start(ctx, simagent.Config{
-		Agents: fl.Agents, Listen: listen, ByPort: fl.ByPort, Store: store, Community: fl.Community,
-		Seed: r.seed, MaxMsgSize: fl.MaxMsgSize, Labels: fl.Labels, Logger: r.log, Users: fl.Users(),
-	})
-	if err != nil {
-		return fmt.Errorf("harness: scenario %s: start fleet: %w", r.sc.Name, err)
-	}
-	if !r.cfg.skipReadyCheck {
-		if err := waitReady(ctx, r.fleet, r.cfg.readyTimeout); err != nil {
-			_ = r.fleet.Close()
-			return err
-		}
-	}
-	return nil
+	return fleet.Config{
+		Scenario: r.sc, Listen: listen, Seed: r.seed, Logger: r.log,
+		ReadyTimeout: r.cfg.readyTimeout, SkipReadyCheck: r.cfg.skipReadyCheck, NetnsFamily: r.cfg.netnsFamily,
+	}, nil
 }
 
-// dataPath resolves a data file named in a scenario relative to the
-// scenario file when it is there.
-func dataPath(source, data string) string {
-	if filepath.IsAbs(data) || source == "" {
-		return data
+// startFleet starts the agents in this process and waits until they
+// answer.
+func (r *run) startFleet(ctx context.Context) error {
+	c, err := r.fleetConfig()
+	if err != nil {
+		return err
 	}
-	p := filepath.Join(filepath.Dir(source), data)
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return data
+	r.fleet, err = fleet.Start(ctx, c)
+	return err
 }
 
 // execute runs the stages after the fleet is up.
@@ -159,7 +138,7 @@ func (r *run) execute(ctx context.Context) error {
 	n := r.fleet.Len()
 	r.sem = make(chan struct{}, r.sc.Load.Concurrency)
 	release := func() { <-r.sem }
-	r.rec = newRecorder(len(r.sc.Phases), n, &walkChecker{store: r.fleet.Store()}, r.fleet.Faults, r.gen.Load, release)
+	r.rec = newRecorder(len(r.sc.Phases), n, invariant.NewWalkChecker(r.fleet.Store()), r.fleet.Faults, r.gen.Load, release)
 	r.pollCtx, r.cancelPolls = context.WithCancel(context.WithoutCancel(ctx))
 	defer r.cancelPolls()
 
@@ -177,7 +156,7 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	defer stopSampling()
 
-	heap := newHeapReader()
+	heap := probe.NewHeapReader()
 	base := r.read(heap)
 	r.rep.Baseline = base.sample
 	r.log.Info("harness: baseline", "goroutines", base.sample.Goroutines, "fds", base.sample.FDs, "udpSockets", base.sample.UDPSockets)
@@ -207,13 +186,13 @@ func (r *run) execute(ctx context.Context) error {
 	r.mu.Unlock()
 	r.rep.Polls = counts
 	r.rep.Phases = r.phaseReports()
-	r.rep.Invariants = evaluate(&evidence{
-		sc: r.sc, base: base.sample, after: after.sample, samples: r.rep.Samples,
-		baseUDP: base.proc.UDP, afterUDP: after.proc.UDP, baseFDs: base.fds, afterFDs: after.fds,
-		baseG: base.g, afterG: after.g, reporter: r.stats != nil, procErr: errors.Join(base.err, after.err),
-		counts: counts, unreported: unreported, duplicates: r.rec.duplicates, partials: r.rec.partials,
-		phases: r.rep.Phases, recovery: r.recoveryGaps(), straddledOK: r.rec.straddledOK(),
-		examples: r.errorExamples(), drained: drained, closeErr: r.rep.CloseError,
+	r.rep.Invariants = invariant.Evaluate(&invariant.Evidence{
+		Scenario: r.sc, Base: base.sample, After: after.sample, Samples: r.rep.Samples,
+		BaseUDP: base.proc.UDP, AfterUDP: after.proc.UDP, BaseFDs: base.fds, AfterFDs: after.fds,
+		BaseG: base.g, AfterG: after.g, Reporter: r.stats != nil, ProcErr: errors.Join(base.err, after.err),
+		Counts: counts, Unreported: unreported, Duplicates: r.rec.duplicates, Partials: r.rec.partials,
+		Phases: r.rep.Phases, Recovery: r.recoveryGaps(), StraddledOK: r.rec.straddledOK(),
+		Examples: r.errorExamples(), Drained: drained, CloseErr: r.rep.CloseError,
 	})
 	r.rep.Pass = runErr == nil
 	for _, iv := range r.rep.Invariants {
@@ -229,17 +208,17 @@ func (r *run) execute(ctx context.Context) error {
 // every goroutine's stack. Taken at baseline and after the run.
 type reading struct {
 	sample Sample
-	proc   procReading
+	proc   probe.Proc
 	fds    map[int]string
-	g      goroutineDump
+	g      probe.GoroutineDump
 	err    error
 }
 
-func (r *run) read(heap *heapReader) reading {
+func (r *run) read(heap *probe.HeapReader) reading {
 	var rd reading
 	rd.sample, rd.proc, rd.err = r.sample(heap)
-	rd.fds, _, _, _ = readFDTable(true)
-	rd.g = dumpGoroutines()
+	rd.fds, _, _, _ = probe.ReadFDTable(true)
+	rd.g = probe.DumpGoroutines()
 	return rd
 }
 
@@ -406,7 +385,7 @@ func (r *run) closePollerQuietly() {
 
 // settle waits until goroutines, fds and sockets are back to baseline (and
 // the poller says it holds nothing), or the settle timeout passes.
-func (r *run) settle(ctx context.Context, heap *heapReader, base Sample) {
+func (r *run) settle(ctx context.Context, heap *probe.HeapReader, base Sample) {
 	deadline := time.Now().Add(r.cfg.settleTimeout)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()

@@ -59,7 +59,7 @@ func runPoller(t *testing.T, sc *scenarios.Scenario, name string, opts ...Option
 }
 
 // invariant returns the named invariant's result.
-func invariant(t *testing.T, rep *Report, name string) InvariantResult {
+func invariantOf(t *testing.T, rep *Report, name string) InvariantResult {
 	t.Helper()
 	for _, iv := range rep.Invariants {
 		if iv.Name == name {
@@ -136,7 +136,7 @@ func TestRunGosnmpLeakyFails(t *testing.T) {
 	rep := runPoller(t, scenario(t, 103, mixed), "gosnmp-leaky")
 	assert.False(t, rep.Pass)
 	for _, name := range []string{InvConnectionsClosed, InvFDsStable} {
-		iv := invariant(t, rep, name)
+		iv := invariantOf(t, rep, name)
 		assert.False(t, iv.Pass, name)
 		assert.NotEmpty(t, iv.Evidence, name)
 	}
@@ -151,7 +151,7 @@ func TestNegativeControls(t *testing.T) {
 			rep := runPoller(t, scenario(t, 110+len(k.Name), mixed), k.Name)
 			assert.False(t, rep.Pass)
 			for _, name := range k.Breaks {
-				iv := invariant(t, rep, name)
+				iv := invariantOf(t, rep, name)
 				assert.False(t, iv.Pass, "%s must fail %s", k.Name, name)
 				assert.NotEmpty(t, iv.Evidence, name)
 			}
@@ -172,7 +172,7 @@ func TestRunInterrupted(t *testing.T) {
 	assert.False(t, rep.Pass)
 	assert.Less(t, time.Since(start), 10*time.Second, "returns soon after ctx ends")
 	assert.Positive(t, rep.Polls.Scheduled)
-	assert.True(t, invariant(t, rep, InvPollsAccounted).Pass, "polls in flight still report")
+	assert.True(t, invariantOf(t, rep, InvPollsAccounted).Pass, "polls in flight still report")
 }
 
 func TestRunSeedReplaysTheSchedule(t *testing.T) {

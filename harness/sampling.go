@@ -2,16 +2,19 @@ package harness
 
 import (
 	"time"
+
+	"github.com/snmpchaos/snmpchaos/harness/invariant"
+	"github.com/snmpchaos/snmpchaos/harness/probe"
 )
 
 // sample reads every probe now. h must belong to the calling goroutine.
-func (r *run) sample(h *heapReader) (Sample, procReading, error) {
+func (r *run) sample(h *probe.HeapReader) (Sample, probe.Proc, error) {
 	now := time.Now()
-	pr, err := readProc()
-	obj, live := h.read()
+	pr, err := probe.ReadProc()
+	obj, live := h.Read()
 	s := Sample{
 		T:          now.Sub(r.t0),
-		Goroutines: numGoroutine(),
+		Goroutines: probe.NumGoroutine(),
 		FDs:        pr.FDs,
 		UDPSockets: len(pr.UDP),
 		HeapBytes:  obj,
@@ -33,7 +36,7 @@ func (r *run) sample(h *heapReader) (Sample, procReading, error) {
 // sampleLoop samples at the configured rate until stop closes, and calls
 // the progress callback about every second.
 func (r *run) sampleLoop(stop <-chan struct{}) {
-	h := newHeapReader()
+	h := probe.NewHeapReader()
 	tick := time.NewTicker(r.cfg.sampleEvery)
 	defer tick.Stop()
 	var lastProgress time.Time
@@ -125,19 +128,11 @@ func (r *run) errorExamples() []map[string]string {
 	return out
 }
 
-// recoveryGap is an agent that was faulty before a recovery phase and had
-// no successful poll in it.
-type recoveryGap struct {
-	phase  int
-	agent  int
-	polled int32
-}
-
 // recoveryGaps lists, per recovery phase, the agents that were faulty
 // earlier and did not succeed once in it, and how many of them were never
 // polled in the phase (too short for the interval).
-func (r *run) recoveryGaps() map[int][]recoveryGap {
-	out := map[int][]recoveryGap{}
+func (r *run) recoveryGaps() map[int][]invariant.RecoveryGap {
+	out := map[int][]invariant.RecoveryGap{}
 	r.rec.mu.Lock()
 	defer r.rec.mu.Unlock()
 	for i, ph := range r.sc.Phases {
@@ -145,10 +140,10 @@ func (r *run) recoveryGaps() map[int][]recoveryGap {
 			continue
 		}
 		acc := &r.rec.phases[i]
-		gaps := []recoveryGap{}
+		gaps := []invariant.RecoveryGap{}
 		for _, a := range r.faultyBefore[i] {
 			if acc.okByAgent[a] == 0 {
-				gaps = append(gaps, recoveryGap{phase: i, agent: a, polled: acc.polledByAgent[a]})
+				gaps = append(gaps, invariant.RecoveryGap{Phase: i, Agent: a, Polled: acc.polledByAgent[a]})
 			}
 		}
 		out[i] = gaps

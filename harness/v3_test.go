@@ -7,11 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gosnmp/gosnmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/snmpchaos/snmpchaos/pollerlib"
 	"github.com/snmpchaos/snmpchaos/snmp/usm"
 )
 
@@ -64,36 +62,12 @@ func TestTargetsCarryTheLoadsProtocol(t *testing.T) {
 	assert.Equal(t, VersionV3, tg.Version)
 	assert.Equal(t, "ops", tg.User.Name)
 	assert.Equal(t, usm.AuthPriv, tg.User.Level())
-	lt := libTarget(tg)
-	assert.Equal(t, pollerlib.V3, lt.Version)
-	assert.Equal(t, tg.User, lt.User)
 
 	b, err := json.Marshal(tg)
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "authpass1")
 	assert.NotContains(t, fmt.Sprintf("%+v %#v", tg, tg), "privpass1")
 
-	var c gosnmp.GoSNMP
-	gosnmpV3(&c, tg.User, "ctx")
-	assert.Equal(t, gosnmp.Version3, c.Version)
-	assert.Equal(t, gosnmp.AuthPriv, c.MsgFlags)
-	sp := c.SecurityParameters.(*gosnmp.UsmSecurityParameters)
-	assert.Equal(t, gosnmp.SHA, sp.AuthenticationProtocol)
-	assert.Equal(t, gosnmp.AES, sp.PrivacyProtocol)
-	assert.Equal(t, "ctx", c.ContextName)
-
 	v2 := scenario(t, 163, strings.Replace(strings.Replace(v3mixed, "version: 3", "version: 2c", 1), "  user: ops\n", "", 1))
 	assert.Equal(t, VersionV2c, withProtocol(Target{}, v2).Version)
-	assert.Equal(t, pollerlib.V2c, libTarget(withProtocol(Target{}, v2)).Version)
-}
-
-func TestGosnmpProtocolMapsAreComplete(t *testing.T) {
-	for a := usm.NoAuth; a <= usm.SHA512; a++ {
-		_, ok := gosnmpAuth[a]
-		assert.True(t, ok, "auth %s", a)
-	}
-	for p := usm.NoPriv; p <= usm.AES256C; p++ {
-		_, ok := gosnmpPriv[p]
-		assert.True(t, ok, "priv %s", p)
-	}
 }

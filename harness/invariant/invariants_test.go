@@ -1,0 +1,80 @@
+package invariant
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snmpchaos/snmpchaos/harness/pollapi"
+	"github.com/snmpchaos/snmpchaos/harness/probe"
+	"github.com/snmpchaos/snmpchaos/harness/report"
+	"github.com/snmpchaos/snmpchaos/scenarios"
+)
+
+func TestPhaseExpectations(t *testing.T) {
+	half, all := 0.5, 0.99
+	sc := &scenarios.Scenario{Phases: []scenarios.Phase{
+		{Name: "faulty", Expect: &scenarios.Expectations{MinSuccess: &half, MaxP99: scenarios.Duration(time.Second)}},
+		{Name: "back", Expect: &scenarios.Expectations{MinSuccess: &all, Recovery: true}},
+		{Name: "free"},
+	}}
+	phases := []report.PhaseReport{
+		// 40 of 100 succeeded, but 30 straddled (20 of them ok): 20/70 held.
+		{Name: "faulty", Polls: 100, Succeeded: 40, Failed: 60, Straddled: 30, P99: 2 * time.Second, Errors: map[string]int{"timeout": 60}},
+		{Name: "back", Polls: 100, Succeeded: 100},
+		{Name: "free", Polls: 10},
+	}
+	ev := &Evidence{Scenario: sc, Phases: phases, StraddledOK: []int{20, 0, 0},
+		Examples: []map[string]string{{"timeout": "agent 3 get .1.3: timed out"}, {}, {}},
+		Recovery: map[int][]RecoveryGap{1: {{Phase: 1, Agent: 7, Polled: 2}, {Phase: 1, Agent: 9, Polled: 0}}}}
+	res := phaseExpectations(ev)
+	assert.False(t, res.Pass)
+	assert.Equal(t, "2 of 2 phases with expectations missed them", res.Summary)
+	require.Len(t, res.Evidence, 3)
+	// harness/report's JUnit phase cases read lines of this shape.
+	assert.True(t, strings.HasPrefix(res.Evidence[0], "phase faulty: "))
+	assert.Equal(t, "phase faulty: 28.57% of 70 polls succeeded, want at least 50.00%; p99 latency 2s, want at most 1s (errors: timeout: 60) (30 more straddled the next phase's faults: not counted)", res.Evidence[0])
+	assert.Equal(t, "  e.g. timeout: agent 3 get .1.3: timed out", res.Evidence[1])
+	assert.Equal(t, "phase back: 1 agents faulty before did not succeed once after recovery: 7 (2 polls); 1 more were not polled in the phase", res.Evidence[2])
+
+	ev.Recovery = map[int][]RecoveryGap{1: {{Phase: 1, Agent: 9, Polled: 0}}}
+	phases[0].Succeeded, phases[0].P99 = 70, time.Millisecond
+	res = phaseExpectations(ev)
+	assert.True(t, res.Pass, "agents not polled in a recovery phase are not held against it: %v", res.Evidence)
+}
+
+func TestConnectionsClosedViews(t *testing.T) {
+	sc := &scenarios.Scenario{}
+	fleet := probe.UDPSocket{Inode: 1}
+	pollerSock := probe.UDPSocket{Inode: 2}
+	leaked := probe.UDPSocket{Inode: 3}
+	base := report.Sample{UDPSockets: 2, Poller: &pollapi.PollerStats{OpenSockets: 1}}
+	tests := []struct {
+		name      string
+		after     map[uint64]probe.UDPSocket
+		afterStat *pollapi.PollerStats
+		pass      bool
+		evidence  string
+	}{
+		{"clean", map[uint64]probe.UDPSocket{1: fleet}, &pollapi.PollerStats{}, true, ""},
+		{"poller kept its own socket", map[uint64]probe.UDPSocket{1: fleet, 2: pollerSock}, &pollapi.PollerStats{OpenSockets: 1}, false, "the poller reports 1 sockets still open after Close"},
+		{"leak the poller does not see", map[uint64]probe.UDPSocket{1: fleet, 3: leaked}, &pollapi.PollerStats{}, false, "the poller's stats and the OS disagree"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			after := report.Sample{UDPSockets: len(tt.after), Poller: tt.afterStat}
+			ev := &Evidence{Scenario: sc, Base: base, After: after, Reporter: true,
+				BaseUDP: map[uint64]probe.UDPSocket{1: fleet, 2: pollerSock}, AfterUDP: tt.after}
+			res := connectionsClosed(ev)
+			assert.Equal(t, tt.pass, res.Pass, res.Evidence)
+			if tt.evidence != "" {
+				assert.Contains(t, strings.Join(res.Evidence, "\n"), tt.evidence)
+			}
+		})
+	}
+	res := connectionsClosed(&Evidence{Scenario: sc})
+	assert.False(t, res.Pass, "no OS view: cannot pass")
+}

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package harness
-
-import "io"
-
-// termWidth is 0 (unknown) where the terminal cannot be asked.
-func termWidth(io.Writer) int { return 0 }

@@ -1,0 +1,138 @@
+package report
+
+import (
+	"time"
+
+	"github.com/snmpchaos/snmpchaos/harness/pollapi"
+	"github.com/snmpchaos/snmpchaos/simagent"
+)
+
+// Report is everything a run found. It marshals to the JSON report.
+type Report struct {
+	Scenario    string        `json:"scenario"`
+	Description string        `json:"description,omitempty"`
+	Poller      string        `json:"poller"`
+	Seed        uint64        `json:"seed"`
+	Short       bool          `json:"short"`
+	Agents      int           `json:"agents"`
+	Started     time.Time     `json:"started"`
+	Duration    time.Duration `json:"duration"`
+	Phases      []PhaseReport `json:"phases"`
+	// Samples are the probes over time, at 10 Hz or more.
+	Samples    []Sample          `json:"samples"`
+	Baseline   Sample            `json:"baseline"`
+	After      Sample            `json:"after"`
+	Polls      PollCounts        `json:"polls"`
+	Invariants []InvariantResult `json:"invariants"`
+	Fleet      simagent.Stats    `json:"fleet"`
+	Pass       bool              `json:"pass"`
+	// CloseError is what the poller's Close returned, if anything.
+	CloseError string `json:"closeError,omitempty"`
+	// Mode is "netns" for a netns run (empty in-process); Sites are its
+	// test hosts and KernelEvents what it did to their kernel, in order.
+	Mode         string        `json:"mode,omitempty"`
+	Sites        []SiteReport  `json:"sites,omitempty"`
+	KernelEvents []KernelEvent `json:"kernelEvents,omitempty"`
+}
+
+// PhaseReport is one phase's outcome.
+type PhaseReport struct {
+	Name      string        `json:"name"`
+	Start     time.Duration `json:"start"` // since the run started
+	End       time.Duration `json:"end"`
+	Faults    []string      `json:"faults,omitempty"` // "selector: spec"
+	Kernel    []string      `json:"kernel,omitempty"` // netns: "site 1: drop 5%"
+	Polls     int           `json:"polls"`
+	Succeeded int           `json:"succeeded"`
+	Failed    int           `json:"failed"`
+	Skipped   int           `json:"skipped,omitempty"` // came due, never started (see PollCounts.Skipped)
+	// Straddled polls were still in flight when the next phase's faults
+	// came in; they count in Polls, Succeeded and Failed but are not held
+	// to this phase's expectations, and their latency is left out of P50,
+	// P99 and Max, which describe polls that ran under this phase's faults.
+	Straddled int `json:"straddled,omitempty"`
+	// Success is the share of polls that ran under this phase's faults
+	// (Polls less Straddled) that succeeded: what minSuccess is held to.
+	Success float64        `json:"success"`
+	Errors  map[string]int `json:"errors,omitempty"` // by error kind
+	P50     time.Duration  `json:"p50"`
+	P99     time.Duration  `json:"p99"`
+	Max     time.Duration  `json:"max"`
+}
+
+// Sample is one reading of the probes.
+type Sample struct {
+	T          time.Duration `json:"t"` // since the run started
+	Goroutines int           `json:"goroutines"`
+	FDs        int           `json:"fds"`
+	UDPSockets int           `json:"udpSockets"`
+	HeapBytes  uint64        `json:"heapBytes"`
+	// HeapLive is the live heap as of the last GC: steadier than
+	// HeapBytes, it is what the trend check reads.
+	HeapLive uint64 `json:"heapLive"`
+	InFlight int    `json:"inFlight"`
+	// Poller is the poller's own view, when it reports one.
+	Poller *pollapi.PollerStats `json:"poller,omitempty"`
+	// Completed polls since the previous sample and their p99 latency.
+	Completed  int           `json:"completed"`
+	LatencyP99 time.Duration `json:"latencyP99"`
+	// KernelDrops is how many packets netns mode's nftables faults have
+	// dropped since the run started.
+	KernelDrops uint64 `json:"kernelDrops,omitempty"`
+}
+
+// PollCounts account for every scheduled poll.
+type PollCounts struct {
+	Scheduled  int            `json:"scheduled"`
+	Succeeded  int            `json:"succeeded"`
+	Failed     int            `json:"failed"`
+	Unreported int            `json:"unreported"`
+	Duplicate  int            `json:"duplicate"`
+	Partial    int            `json:"partial"` // successful walks that differ from the agent's data
+	ByError    map[string]int `json:"byError,omitempty"`
+	// Skipped polls came due but never started: every concurrency slot
+	// stayed busy for a whole interval past their due time. They are not
+	// scheduled; a phase's success ratio is over the polls that ran.
+	Skipped int `json:"skipped"`
+	// Overdue polls stayed unreported past the drain timeout while the
+	// load ran; their slots were released so the load could go on.
+	Overdue int `json:"overdue"`
+	// WalksChecked successful walks were compared with the agent's data;
+	// Unverified ones were not, because faults changed while they ran.
+	WalksChecked int `json:"walksChecked"`
+	Unverified   int `json:"unverified"`
+}
+
+// InvariantResult is one named check with its evidence.
+type InvariantResult struct {
+	Name     string   `json:"name"`
+	Pass     bool     `json:"pass"`
+	Summary  string   `json:"summary"`
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// Kernel event kinds.
+const (
+	KernelInject   = "inject"
+	KernelRecover  = "recover"
+	KernelLinkDown = "link down"
+	KernelLinkUp   = "link up"
+)
+
+// KernelEvent is a change netns mode made to the kernel during a run: a
+// fault injected or recovered, or a flapping link going down or up.
+type KernelEvent struct {
+	T     time.Duration `json:"t"` // since the run started
+	Site  int           `json:"site"`
+	Kind  string        `json:"kind"`
+	Fault string        `json:"fault"` // as the phase lists it, e.g. "site 1: drop 5%"
+	Phase string        `json:"phase,omitempty"`
+}
+
+// SiteReport is one netns site of a run.
+type SiteReport struct {
+	Name   string `json:"name"`
+	Agents int    `json:"agents"`
+	Prefix string `json:"prefix"` // the site's agent addresses
+	First  int    `json:"first"`  // global index of its first agent
+}
