@@ -29,6 +29,7 @@ demo: build
 # controls) in the same run.
 test:
 	bash scripts/need-netsnmp.sh
+	bash scripts/need-pollers.sh
 	$(GO) test -race -count=1 -tags integration -timeout 30m $(PKGS)
 	$(MAKE) examples
 

@@ -5,8 +5,12 @@ snmpchaos runs this program and drives it over stdin and stdout, one JSON
 object a line (docs/exec-protocol.md): a hello, then poll requests (get,
 walk, bulkwalk against one agent), cancels and a shutdown; it answers every
 poll exactly once with varbinds or a typed error. It polls with Debian's
-python3-pysnmp4 (pysnmp 4.4): one SnmpEngine and one UDP socket shared by
-every target, driven by asyncore, with stdin in the same event loop.
+python3-pysnmp4 (pysnmp 4.4), driven by asyncore with stdin in the same
+event loop. v1 and v2c go through pysnmp's message API (pysnmp.proto.api):
+one UDP socket for every target, requests matched by request-id and
+address, timeouts and retries here. v3 goes through a pysnmp SnmpEngine
+(its USM: discovery, keys, time windows), which configures a target entry
+per agent on first use.
 
     snmpchaos run quickstart --poller 'exec:examples/exec-poller/pysnmp_poller.py'
 
@@ -27,14 +31,16 @@ import socket
 import sys
 import time
 
+from pyasn1.codec.ber import decoder, encoder
 from pyasn1.type import univ
+from pysnmp.carrier.asyncore.dgram import udp
 from pysnmp.carrier.asyncore.dispatch import AsyncoreDispatcher
 from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.hlapi.asyncore import (CommunityData, SnmpEngine,
                                    UdpTransportTarget, UsmUserData)
 from pysnmp.hlapi.asyncore.cmdgen import lcd
 from pysnmp.hlapi import auth
-from pysnmp.proto import rfc1902, rfc1905
+from pysnmp.proto import api, rfc1902, rfc1905
 
 PROTOCOL = 1
 MAX_LINE = 1 << 20          # bytes, in both directions
@@ -108,21 +114,16 @@ class Poller:
     def __init__(self, leak):
         self.leak = leak
         self.leaked = []
-        self.engine = SnmpEngine()
-        self.engine.registerTransportDispatcher(AsyncoreDispatcher())
-        self.disp = self.engine.transportDispatcher
+        self.disp = AsyncoreDispatcher()
         self.disp.setTimerResolution(0.02)
         self.out = Out()
-        self.polls = {}           # id -> Poll still unanswered
-        self.targets = {}         # (addr, port) -> UdpTransportTarget
-        self.auths = {}           # credential key -> auth data
+        self.polls = {}           # poll id -> Poll still unanswered
         self.timeout = 2.0
         self.retries = 1
         self.max_rep = 10
         self.shutdown = False
-        self.get = cmdgen.GetCommandGenerator()
-        self.next = cmdgen.NextCommandGeneratorSingleRun()
-        self.bulk = cmdgen.BulkCommandGeneratorSingleRun()
+        self.v2 = MessageTransport(self)
+        self.v3 = None            # EngineTransport, made on the first v3 poll
 
     # --- protocol -----------------------------------------------------
 
@@ -134,6 +135,8 @@ class Poller:
             return
         kind = msg.get("type")
         if kind == "hello":
+            if msg.get("protocol") != PROTOCOL:
+                log("harness speaks protocol %r, this poller %d" % (msg.get("protocol"), PROTOCOL))
             s = msg.get("settings", {})
             self.timeout = max(s.get("timeoutMs", 2000), 10) / 1000.0
             self.retries = max(s.get("retries", 1), 0)
@@ -152,7 +155,7 @@ class Poller:
             log("unknown message type %r" % kind)
 
     def finish(self, p, varbinds=None, error=None):
-        """Answers a poll, once: later callbacks for it are ignored."""
+        """Answers a poll, once: later responses for it are ignored."""
         if self.polls.pop(p.id, None) is None:
             return
         if error is not None:
@@ -162,49 +165,27 @@ class Poller:
 
     # --- polling ------------------------------------------------------
 
-    def auth_for(self, t):
-        ver = t.get("version", "2c")
-        if ver == "3":
-            u = t.get("user") or {}
-            key = ("3", u.get("name"), u.get("auth"), u.get("authPass"), u.get("priv"), u.get("privPass"))
-            a = self.auths.get(key)
-            if a is None:
-                a = UsmUserData(u.get("name", ""), u.get("authPass") or None, u.get("privPass") or None,
-                                authProtocol=AUTH[u.get("auth") or "none"], privProtocol=PRIV[u.get("priv") or "none"])
-                self.auths[key] = a
-            return a
-        key = (ver, t.get("community", "public"))
-        a = self.auths.get(key)
-        if a is None:
-            a = CommunityData(key[1], mpModel=0 if ver == "1" else 1)
-            self.auths[key] = a
-        return a
-
     def start(self, msg):
         p = Poll(msg)
         if p.id in self.polls:
             log("poll id %d is already in flight" % p.id)
             return
         self.polls[p.id] = p
-        t = msg.get("target", {})
         try:
-            host, _, port = t["addr"].rpartition(":")
-            addr = (host.strip("[]"), int(port))
-            target = self.targets.get(addr)
-            if target is None:
-                target = UdpTransportTarget(addr, timeout=self.timeout, retries=self.retries)
-                self.targets[addr] = target
-            a = self.auth_for(t)
-            p.name, _ = lcd.configure(self.engine, a, target, t.get("context", ""))
-            p.context = t.get("context", "")
-            p.v1 = t.get("version") == "1"
+            host, _, port = p.target["addr"].rpartition(":")
+            p.addr = (host.strip("[]"), int(port))
+            if p.version == "3":
+                if self.v3 is None:
+                    self.v3 = EngineTransport(self)
+                p.transport = self.v3
+            else:
+                p.transport = self.v2
             if self.leak:
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.connect(addr)
+                s = socket.socket(socket.AF_INET6 if ":" in p.addr[0] else socket.AF_INET, socket.SOCK_DGRAM)
+                s.connect(p.addr)
                 self.leaked.append(s)
             if p.op == "get":
-                vbs = [(rfc1902.ObjectName(o), univ.Null('')) for o in msg.get("oids", [])]
-                self.get.sendVarBinds(self.engine, p.name, None, p.context, vbs, self.on_get, p)
+                p.transport.request(p, "get", msg.get("oids", []), self.on_get)
             elif p.op in ("walk", "bulkwalk"):
                 p.root = oid_tuple(msg["root"])
                 p.last = p.root
@@ -215,37 +196,24 @@ class Poller:
             self.finish(p, error=("error", "%s: %s" % (type(e).__name__, e)))
 
     def step(self, p):
-        vbs = [(rfc1902.ObjectName(p.last), univ.Null(''))]
-        if p.op == "bulkwalk" and not p.v1:
-            self.bulk.sendVarBinds(self.engine, p.name, None, p.context, 0, self.max_rep, vbs, self.on_walk, p)
-        else:
-            self.next.sendVarBinds(self.engine, p.name, None, p.context, vbs, self.on_walk, p)
+        kind = "bulk" if p.op == "bulkwalk" and p.version != "1" else "next"
+        p.transport.request(p, kind, [p.last], self.on_walk)
 
     @staticmethod
-    def failure(ei, es, ex):
-        if ei:
-            text = str(ei)
-            kind = "timeout" if "timeout" in text.lower() else ("usm" if "usm" in type(ei).__name__.lower() or "report" in text.lower() else "error")
-            return kind, text
-        if es and int(es) != 0:
-            return "status", "agent error-status %s at index %s" % (es.prettyPrint(), ex)
+    def status_error(es, ex):
+        if es:
+            return "status", "agent error-status %s at index %s" % (es, ex)
         return None
 
-    def on_get(self, engine, handle, ei, es, ex, vbs, p):
-        if p.id not in self.polls:
-            return
-        f = self.failure(ei, es, ex)
-        if f:
-            self.finish(p, error=f)
+    def on_get(self, p, err, vbs):
+        if err:
+            self.finish(p, error=err)
             return
         self.finish(p, varbinds=[render(n, v) for n, v in vbs])
 
-    def on_walk(self, engine, handle, ei, es, ex, vbs, p):
-        if p.id not in self.polls:
-            return
-        f = self.failure(ei, es, ex)
-        if f:
-            self.finish(p, error=f)
+    def on_walk(self, p, err, vbs):
+        if err:
+            self.finish(p, error=err)
             return
         n = len(p.root)
         for name, value in vbs:
@@ -270,21 +238,31 @@ class Poller:
     def expire(self, now):
         for p in [p for p in self.polls.values() if p.deadline <= now]:
             self.finish(p, error=("timeout", "deadline passed"))
+        self.v2.expire(now)
 
     # --- the loop -----------------------------------------------------
 
     def run(self):
         sockmap = self.disp.getSocketMap()
         StdinReader(self, sockmap)
+        sent_stats = -1
         while True:
             asyncore.loop(timeout=0.02, use_poll=True, map=sockmap, count=1)
             now = time.monotonic()
             self.disp.handleTimerTick(time.time())
+            if self.v3 is not None:
+                self.v3.disp.handleTimerTick(time.time())
             self.expire(now)
+            sockets = 1 + (self.v3 is not None)
+            if sockets != sent_stats:  # its own count: the leaked ones are not in it
+                self.out.send({"type": "stats", "openSockets": sockets})
+                sent_stats = sockets
             if self.shutdown and not self.polls:
                 break
         for s in self.leaked:
             s.close()
+        if self.v3 is not None:
+            self.v3.disp.closeDispatcher()
         self.disp.closeDispatcher()
         self.out.send({"type": "bye"})
 
@@ -293,9 +271,143 @@ class Poll:
     def __init__(self, msg):
         self.id = msg.get("id")
         self.op = msg.get("op")
+        self.target = msg.get("target", {})
+        self.version = self.target.get("version", "2c")
         self.deadline = time.monotonic() + msg.get("deadlineMs", 10000) / 1000.0
         self.got = []
-        self.name = None
+
+
+class MessageTransport:
+    """v1/v2c through pysnmp's message API on one UDP socket for every
+    target: requests matched by request-id and source address, resent on
+    timeout with the same request-id, as net-snmp does."""
+
+    def __init__(self, poller):
+        self.poller = poller
+        self.disp = poller.disp
+        self.sock = udp.UdpSocketTransport().openClientMode()
+        self.disp.registerTransport(udp.domainName, self.sock)
+        self.disp.registerRecvCbFun(self.on_message)
+        self.next_id = 1
+        self.inflight = {}  # request-id -> [poll, addr, bytes, tries left, expire at, callback]
+
+    def request(self, p, kind, oids, cb):
+        mod = api.protoModules[api.protoVersion1 if p.version == "1" else api.protoVersion2c]
+        if kind == "get":
+            pdu = mod.GetRequestPDU()
+        elif kind == "next":
+            pdu = mod.GetNextRequestPDU()
+        else:
+            pdu = mod.GetBulkRequestPDU()
+        if kind == "bulk":
+            mod.apiBulkPDU.setDefaults(pdu)
+            mod.apiBulkPDU.setNonRepeaters(pdu, 0)
+            mod.apiBulkPDU.setMaxRepetitions(pdu, self.poller.max_rep)
+        else:
+            mod.apiPDU.setDefaults(pdu)
+        rid = self.next_id
+        self.next_id = self.next_id % 0x7fffffff + 1
+        mod.apiPDU.setRequestID(pdu, rid)
+        mod.apiPDU.setVarBinds(pdu, [(o if isinstance(o, tuple) else oid_tuple(o), mod.Null("")) for o in oids])
+        msg = mod.Message()
+        mod.apiMessage.setDefaults(msg)
+        mod.apiMessage.setCommunity(msg, p.target.get("community", "public"))
+        mod.apiMessage.setPDU(msg, pdu)
+        data = encoder.encode(msg)
+        self.inflight[rid] = [p, p.addr, data, self.poller.retries, time.monotonic() + self.poller.timeout, cb]
+        self.disp.sendMessage(data, udp.domainName, p.addr)
+
+    def on_message(self, disp, domain, addr, whole):
+        while whole:
+            try:
+                ver = int(api.decodeMessageVersion(whole))
+                mod = api.protoModules[ver]
+                rsp, whole = decoder.decode(whole, asn1Spec=mod.Message())
+            except Exception as e:
+                log("undecodable datagram from %s: %s" % (addr, type(e).__name__))
+                return whole[:0]
+            pdu = mod.apiMessage.getPDU(rsp)
+            rid = int(mod.apiPDU.getRequestID(pdu))
+            req = self.inflight.get(rid)
+            if req is None or tuple(req[1]) != (addr[0], addr[1]):
+                continue  # late, duplicated or from elsewhere: ignored
+            del self.inflight[rid]
+            p, cb = req[0], req[5]
+            if p.id not in self.poller.polls:
+                continue
+            es = int(mod.apiPDU.getErrorStatus(pdu))
+            if es:
+                cb(p, self.poller.status_error(mod.apiPDU.getErrorStatus(pdu).prettyPrint(),
+                                               int(mod.apiPDU.getErrorIndex(pdu, muteErrors=True))), None)
+                continue
+            cb(p, None, [(name, value) for name, value in mod.apiPDU.getVarBinds(pdu)])
+        return whole
+
+    def expire(self, now):
+        for rid, req in [(r, q) for r, q in self.inflight.items() if q[4] <= now]:
+            p = req[0]
+            if p.id not in self.poller.polls:
+                del self.inflight[rid]
+            elif req[3] > 0:
+                req[3] -= 1
+                req[4] = now + self.poller.timeout
+                self.disp.sendMessage(req[2], udp.domainName, req[1])
+            else:
+                del self.inflight[rid]
+                req[5](p, ("timeout", "no response from %s:%d after %d tries" % (req[1][0], req[1][1], self.poller.retries + 1)), None)
+
+
+class EngineTransport:
+    """v3 through a pysnmp SnmpEngine and its USM (engine discovery,
+    localised keys, time windows), on its own UDP socket."""
+
+    def __init__(self, poller):
+        self.poller = poller
+        # A dispatcher of its own (the message transport holds the shared
+        # one's receive callback), polled in the same loop: same socket map.
+        self.disp = AsyncoreDispatcher()
+        self.disp.setSocketMap(poller.disp.getSocketMap())
+        self.disp.setTimerResolution(0.02)
+        self.engine = SnmpEngine()
+        self.engine.registerTransportDispatcher(self.disp)
+        self.targets = {}
+        self.users = {}
+        self.gen = {"get": cmdgen.GetCommandGenerator(), "next": cmdgen.NextCommandGeneratorSingleRun(),
+                    "bulk": cmdgen.BulkCommandGeneratorSingleRun()}
+
+    def request(self, p, kind, oids, cb):
+        u = p.target.get("user") or {}
+        key = (u.get("name"), u.get("auth"), u.get("authPass"), u.get("priv"), u.get("privPass"))
+        user = self.users.get(key)
+        if user is None:
+            user = UsmUserData(u.get("name", ""), u.get("authPass") or None, u.get("privPass") or None,
+                               authProtocol=AUTH[u.get("auth") or "none"], privProtocol=PRIV[u.get("priv") or "none"])
+            self.users[key] = user
+        target = self.targets.get(p.addr)
+        if target is None:
+            # Timeouts and retries are the engine's here (in its timer ticks).
+            target = UdpTransportTarget(p.addr, timeout=self.poller.timeout, retries=self.poller.retries)
+            self.targets[p.addr] = target
+        name, _ = lcd.configure(self.engine, user, target, p.target.get("context", ""))
+        vbs = [(rfc1902.ObjectName(o if isinstance(o, tuple) else oid_tuple(o)), univ.Null("")) for o in oids]
+
+        def done(engine, handle, ei, es, ex, varbinds, ctx):
+            if p.id not in self.poller.polls:
+                return
+            if ei:
+                text = str(ei)
+                kind_ = "timeout" if "timeout" in text.lower() else "usm"
+                cb(p, (kind_, text), None)
+            elif es and int(es):
+                cb(p, self.poller.status_error(es.prettyPrint(), ex), None)
+            else:
+                cb(p, None, [(n, v) for n, v in varbinds])
+
+        ctx = p.target.get("context", "")
+        if kind == "bulk":
+            self.gen[kind].sendVarBinds(self.engine, name, None, ctx, 0, self.poller.max_rep, vbs, done)
+        else:
+            self.gen[kind].sendVarBinds(self.engine, name, None, ctx, vbs, done)
 
 
 class StdinReader(asyncore.file_dispatcher):
