@@ -3,9 +3,9 @@
 # Debian's python3-pysnmp4 (the reference exec poller,
 # examples/exec-poller/pysnmp_poller.py) and prometheus-snmp-exporter (the
 # observed daemon). Installs them when running as root, otherwise says what
-# is missing (those tests then skip, except under CI=true). The exporter's
-# package would start a system service on :9116; policy-rc.d-less machines
-# get it stopped again, as the tests start their own on loopback.
+# is missing (those tests then skip, except under CI=true). The tests start
+# their own exporter on a free loopback port, so a system service the
+# package may start on :9116 does not get in their way.
 set -euo pipefail
 missing=()
 /usr/bin/python3 -c 'import pysnmp.hlapi.asyncore' >/dev/null 2>&1 || missing+=(python3-pysnmp4)
@@ -16,9 +16,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
     { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus-snmp-exporter 2>/dev/null; then
-    systemctl stop prometheus-snmp-exporter || true
-  fi
   exit 0
 fi
 echo "note: Debian packages ${missing[*]} are not installed (need root to install:" \
