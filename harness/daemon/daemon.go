@@ -55,20 +55,20 @@ var ErrNotInstalled = errors.New("daemon: snmp_exporter not installed (apt-get i
 // Exporter is a harness.Poller whose polls are scrapes of a running
 // snmp_exporter.
 type Exporter struct {
-	cfg     Config
-	log     *slog.Logger
-	mods    map[string]*module
-	cmd     *exec.Cmd
-	pid     int
-	dir     string
-	base    string // http://127.0.0.1:PORT
-	client  *http.Client
+	cfg    Config
+	log    *slog.Logger
+	mods   map[string]*module
+	cmd    *exec.Cmd
+	pid    int
+	dir    string
+	base   string // http://127.0.0.1:PORT
+	client *http.Client
 	// scrapeTimeout bounds one scrape: the exporter's own SNMP timeout and
 	// retries, plus a margin.
 	scrapeTimeout time.Duration
-	exited  chan struct{}
-	waitErr error
-	wg      sync.WaitGroup // the exporter's reader and waiter, and scrapes in flight
+	exited        chan struct{}
+	waitErr       error
+	wg            sync.WaitGroup // the exporter's reader and waiter, and scrapes in flight
 
 	mu        sync.Mutex
 	closed    bool
