@@ -45,28 +45,24 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 	p.st.inFlight.Add(1)
 	defer p.st.inFlight.Add(-1)
 
-	vars := make([]gosnmp.SnmpPDU, len(req.oids))
-	for i, o := range req.oids {
-		vars[i] = gosnmp.SnmpPDU{Name: o.String(), Type: gosnmp.Null}
-	}
-	pkt := gosnmp.SnmpPacket{
-		Version:        s.version.gosnmp(),
-		Community:      s.community,
-		PDUType:        req.pdu,
-		NonRepeaters:   uint8(req.nonRep),
-		MaxRepetitions: uint32(req.maxRep),
-		Variables:      vars,
-	}
 	var encodeErr error
+	var buf []byte
 	encode := func(id uint32) ([]byte, error) {
-		pkt.RequestID = id
-		b, err := pkt.MarshalMsg()
-		if err != nil {
-			encodeErr = fmt.Errorf("pollerlib: encode request: %w", err)
-		}
-		return b, encodeErr
+		buf = appendRequest(buf[:0], s.version, s.community, &req, id)
+		return buf, nil
 	}
 	if s.version == V3 {
+		vars := make([]gosnmp.SnmpPDU, len(req.oids))
+		for i, o := range req.oids {
+			vars[i] = gosnmp.SnmpPDU{Name: o.String(), Type: gosnmp.Null}
+		}
+		pkt := gosnmp.SnmpPacket{
+			Version:        s.version.gosnmp(),
+			PDUType:        req.pdu,
+			NonRepeaters:   uint8(req.nonRep),
+			MaxRepetitions: uint32(req.maxRep),
+			Variables:      vars,
+		}
 		encode = func(id uint32) ([]byte, error) {
 			b, err := p.encodeV3(s, &pkt, id)
 			if err != nil {
@@ -177,8 +173,8 @@ func ctxErr(ctx context.Context) error {
 	return cause
 }
 
-// decode decodes a matched datagram with gosnmp and checks that it is a
-// Response to our request.
+// decode decodes a matched datagram (v1/v2c with codec.go, v3 in v3.go)
+// and checks that it is a Response to our request.
 func (p *Poller) decode(s *session, rp reply) (resp *response, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -189,22 +185,19 @@ func (p *Poller) decode(s *session, rp reply) (resp *response, err error) {
 	if s.version == V3 {
 		return p.decodeV3(s, rp)
 	}
-	g := &gosnmp.GoSNMP{Version: s.version.gosnmp()}
-	pkt, err := g.SnmpDecodePacket(rp.data)
+	m, err := parseMessage(rp.data)
 	if err != nil {
 		p.st.decodeErrors.Add(1)
 		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
 	}
-	if pkt.Version != s.version.gosnmp() || pkt.Community != s.community || pkt.PDUType != gosnmp.GetResponse || pkt.RequestID != rp.id {
+	if m.version != int64(s.version.gosnmp()) || string(m.community) != s.community || m.pdu != byte(gosnmp.GetResponse) || m.reqID != int64(rp.id) {
 		p.st.mismatched.Add(1)
 		return nil, errMismatch
 	}
-	resp = &response{vbs: make([]Varbind, len(pkt.Variables)), status: int(pkt.Error), index: int(pkt.ErrorIndex)}
-	for i, v := range pkt.Variables {
-		if resp.vbs[i], err = fromPDU(v); err != nil {
-			p.st.decodeErrors.Add(1)
-			return nil, fmt.Errorf("%w: %w", ErrDecode, err)
-		}
+	resp = &response{status: int(m.status), index: int(m.index)}
+	if resp.vbs, err = parseVarbinds(m.vbl); err != nil {
+		p.st.decodeErrors.Add(1)
+		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
 	}
 	return resp, nil
 }
