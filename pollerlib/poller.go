@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,6 +48,8 @@ type Poller struct {
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
+
+	lastCred atomic.Pointer[credEntry]
 }
 
 // New opens a Poller's sockets and starts their demux goroutines.
@@ -193,9 +196,11 @@ func (p *Poller) session(ctx context.Context, t Target) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := SessionKey{Addr: ap, Version: t.Version, Cred: credHash(p.salt, t.Version, id.community)}
+	key := SessionKey{Addr: ap, Version: t.Version}
 	if t.Version == V3 {
 		key.Cred = v3CredHash(p.salt, t.User, t.Context)
+	} else {
+		key.Cred = p.communityHash(t.Version, id.community)
 	}
 	p.sessMu.Lock()
 	defer p.sessMu.Unlock()
@@ -208,6 +213,25 @@ func (p *Poller) session(ctx context.Context, t Target) (*session, error) {
 	}
 	p.byID[id] = s
 	return s, nil
+}
+
+// communityHash is credHash, remembered for the last version and
+// community asked (fleets mostly share one): an HMAC per new target
+// costed a tenth of a first poll.
+func (p *Poller) communityHash(v Version, community string) [8]byte {
+	if c := p.lastCred.Load(); c != nil && c.v == v && c.community == community {
+		return c.hash
+	}
+	h := credHash(p.salt, v, community)
+	p.lastCred.Store(&credEntry{v: v, community: community, hash: h})
+	return h
+}
+
+// credEntry is one remembered credHash.
+type credEntry struct {
+	v         Version
+	community string
+	hash      [8]byte
 }
 
 // begin registers an operation; the returned context is also cancelled

@@ -33,7 +33,7 @@ type udpSock struct {
 	st   *counters
 	mu   sync.Mutex
 	rng  *rand.Rand
-	ids  map[uint32]*slot
+	ids  map[uint32]slot
 	// retired maps recently finished ids to whether they were answered.
 	retired map[uint32]bool
 	ring    []uint32
@@ -83,7 +83,7 @@ func newTransport(cfg *config, st *counters, seed uint64) (*transport, error) {
 			conn:    c,
 			st:      st,
 			rng:     rand.New(rand.NewPCG(seed, uint64(i)+0x9e3779b97f4a7c15)),
-			ids:     make(map[uint32]*slot),
+			ids:     make(map[uint32]slot),
 			retired: make(map[uint32]bool),
 			ring:    make([]uint32, 0, retiredRing),
 		}
@@ -125,7 +125,7 @@ func (c *call) send(encode func(id uint32) ([]byte, error)) (uint32, error) {
 	s := c.s
 	s.mu.Lock()
 	id := s.allocLocked()
-	s.ids[id] = &slot{c: c}
+	s.ids[id] = slot{c: c}
 	s.mu.Unlock()
 	c.ids = append(c.ids, id)
 	b, err := encode(id)
@@ -149,7 +149,7 @@ func (c *call) finish() {
 	for _, id := range c.ids {
 		sl := s.ids[id]
 		delete(s.ids, id)
-		s.retireLocked(id, sl != nil && sl.answered)
+		s.retireLocked(id, sl.answered)
 	}
 }
 
@@ -203,9 +203,9 @@ func (s *udpSock) demux() {
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 		s.mu.Lock()
-		sl := s.ids[id]
+		sl, inFlight := s.ids[id]
 		switch {
-		case sl == nil:
+		case !inFlight:
 			answered, known := s.retired[id]
 			s.mu.Unlock()
 			switch {
@@ -224,6 +224,7 @@ func (s *udpSock) demux() {
 			s.st.duplicate.Add(1)
 		default:
 			sl.answered = true
+			s.ids[id] = sl
 			c := sl.c
 			s.mu.Unlock()
 			// Never blocks: the channel holds one reply per id of the call.
