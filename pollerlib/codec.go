@@ -144,7 +144,7 @@ func parseVarbinds(vbl []byte) ([]Varbind, error) {
 			return nil, err
 		}
 		v := &out[i]
-		v.OID = OID(arena[len(arena)-arcs(name):len(arena):len(arena)])
+		v.OID = OID(arena[len(arena)-arcs(name) : len(arena) : len(arena)])
 		tag, c, err := vr.Next()
 		if err != nil {
 			return nil, err
