@@ -60,6 +60,7 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*o
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&o.agents, "agents", 1, "simulate `N` agents")
 	listen := fs.String("listen", "127.16.0.1:1161", "first agent's `IP:PORT`; the others take the next IPv4 addresses (port 0: a free port)")
+	listenAny := fs.Bool("listen-any", false, "allow --listen beyond loopback and the netns test range 198.18.0.0/15 (agents answer, and amplify for, anyone who reaches them)")
 	fs.BoolVar(&o.byPort, "by-port", false, "put agents on consecutive ports of the --listen address instead of consecutive addresses")
 	fs.StringVar(&o.data, "data", "", "serve the data of `FILE` (.snmprec, or snmpwalk -On output); excludes --profile")
 	fs.StringVar(&o.profile, "profile", "if-mib:24", "serve a synthetic profile `NAME` (see Profiles)")
@@ -78,7 +79,8 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*o
 	var rawUsers v3UserFlags
 	var rawLabels labelFlags
 	fs.Var(&rawLabels, "label", "label agents `A-B:KEY=VALUE[,KEY=VALUE]` for label selectors (repeatable; A alone: one agent)")
-	fs.Var(&rawUsers, "v3-user", "serve SNMPv3 user `NAME[:AUTHPROTO:AUTHPASS[:PRIVPROTO:PRIVPASS]]` (repeatable; see SNMPv3 users)")
+	fs.Var(&rawUsers, "v3-user", "serve SNMPv3 user `NAME[:AUTHPROTO:AUTHPASS[:PRIVPROTO:PRIVPASS]]` (repeatable; passphrases here show in ps: prefer --v3-users-file; see SNMPv3 users)")
+	usersFile := fs.String("v3-users-file", "", "serve the SNMPv3 users of `FILE`, one a line as --v3-user takes them (# comments); or set $"+usersEnv)
 	level := fs.String("log-level", "info", "log `LEVEL` on stderr: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -99,6 +101,9 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*o
 	}
 	if o.listen, err = netip.ParseAddrPort(*listen); err != nil {
 		return nil, fmt.Errorf("--listen %q: want IP:PORT: %w", *listen, err)
+	}
+	if err := checkListen(o.listen, *listenAny); err != nil {
+		return nil, err
 	}
 	if err := checkRange(o); err != nil {
 		return nil, err
@@ -124,17 +129,16 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*o
 	if set["faults-selector"] && !set["faults"] {
 		return nil, errors.New("--faults-selector: needs --faults")
 	}
-	if env := getenv(usersEnv); env != "" {
-		// Users from the environment come after the flags' (a parent
-		// process passes passphrases there, not on a command line that
-		// every user of the host can read).
-		rawUsers = append(rawUsers, strings.Fields(env)...)
-	}
-	if o.users, err = parseUsers(rawUsers); err != nil {
+	if o.users, err = loadUsers(rawUsers, *usersFile, getenv); err != nil {
 		return nil, err
 	}
 	if o.labels, err = parseLabels(rawLabels, o.agents); err != nil {
 		return nil, err
+	}
+	// The selector is resolved now, before anything is bound: a bad one
+	// is a usage error, never reported after the ready line.
+	if _, err := o.faultsSelector.Resolve(o.agents, o.seed, simagent.LabelsOf(o.labels)); err != nil {
+		return nil, fmt.Errorf("--faults-selector %s: %w", *selText, err)
 	}
 	if o.maxMsgSize != 0 && (o.maxMsgSize < 484 || o.maxMsgSize > 65507) {
 		return nil, fmt.Errorf("--max-msg-size %d: want 484 to 65507", o.maxMsgSize)

@@ -161,7 +161,14 @@ func startFleet(ctx context.Context, o *options, store *mib.Store, logger *slog.
 		cfg.Faults = o.faults
 	}
 	fleet, err := simagent.Start(ctx, cfg)
-	if err != nil {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, exitUsage, fmt.Errorf("--listen %s: address already in use (another simagent or snmpd there?): pick another --listen address or port (port 0: a free one): %w", o.listen, err)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return nil, exitUsage, fmt.Errorf("--listen %s: no such address on this host: %w", o.listen, err)
+	case errors.Is(err, syscall.EACCES):
+		return nil, exitUsage, fmt.Errorf("--listen %s: permission denied (ports below 1024 need privilege): %w", o.listen, err)
+	case err != nil:
 		return nil, exitError, fmt.Errorf("start %d agents at %s: %w", o.agents, o.listen, err)
 	}
 	if !all {
@@ -190,11 +197,11 @@ func serveControl(o *options, fleet *simagent.Fleet, ready func() error, logger 
 	if o.readOnly {
 		opts = append(opts, control.WithReadOnly())
 	}
-	srv := &http.Server{
-		Handler:           control.New(fleet, opts...),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	// Bounded timeouts, and a Host check against DNS rebinding unless a
+	// token guards the API (a rebinding page cannot know it).
+	srv := control.NewServer(control.New(fleet, opts...), control.ServerConfig{
+		Addr: ln.Addr(), AnyHost: o.token != "", Logger: logger,
+	})
 	wg.Go(func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err

@@ -24,9 +24,8 @@ const (
 type ServerConfig struct {
 	// Addr is the address the server listens on, for the Host check.
 	Addr net.Addr
-	// AnyHost accepts requests for any IP address as Host, not only
-	// loopback ones (for --control-any); names other than localhost and
-	// those in Hosts are refused either way.
+	// AnyHost accepts any Host header: for a server whose requests carry
+	// a token, which a page rebinding its name to this host cannot know.
 	AnyHost bool
 	// Hosts are further host names accepted in the Host header.
 	Hosts []string
@@ -63,7 +62,7 @@ func NewServer(h http.Handler, cfg ServerConfig) *http.Server {
 // header does not name this server: a web page that rebinds its own DNS
 // name to 127.0.0.1 (DNS rebinding) reaches the API from a browser, but
 // with its own name as Host. Accepted: localhost, loopback addresses, the
-// listen address, cfg.Hosts, and with cfg.AnyHost any IP address.
+// listen address and cfg.Hosts; with cfg.AnyHost, any.
 func HostCheck(h http.Handler, cfg ServerConfig) http.Handler {
 	var listen netip.Addr
 	if ta, ok := cfg.Addr.(*net.TCPAddr); ok && ta != nil {
@@ -75,6 +74,9 @@ func HostCheck(h http.Handler, cfg ServerConfig) http.Handler {
 			host = h
 		}
 		host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+		if cfg.AnyHost {
+			return true
+		}
 		if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 			return true
 		}
@@ -88,7 +90,7 @@ func HostCheck(h http.Handler, cfg ServerConfig) http.Handler {
 			return false
 		}
 		a = a.Unmap()
-		return a.IsLoopback() || a == listen || cfg.AnyHost
+		return a.IsLoopback() || a == listen
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !ok(r.Host) {
