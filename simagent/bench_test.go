@@ -36,6 +36,8 @@ var (
 	benchSmallBase = netip.AddrFrom4([4]byte{127, 27, 0, 1}) // start: 100 agents
 	benchHotBase   = netip.AddrFrom4([4]byte{127, 28, 0, 1}) // hot path with I/O
 	benchBEchoBase = netip.AddrFrom4([4]byte{127, 25, 0, 1}) // throughput: batched echo
+	benchMillBase  = netip.AddrFrom4([4]byte{127, 64, 0, 1}) // start: 1,000,000 agents (to 127.79.66.64)
+	benchMillPeer  = netip.AddrFrom4([4]byte{127, 80, 0, 1}) // its client
 )
 
 // Load shape shared by the throughput benchmarks: benchConns client sockets
@@ -327,15 +329,28 @@ func BenchmarkFleetDelayIsolation(b *testing.B) {
 		"server CPU per reply %.2fµs with the delay vs %.2fµs without: capacity %.3fx (median of pairs; target >= %.2fx)", c.SubjCPU, c.BaseCPU, c.CPURatio, benchTargetDelayRatio))
 }
 
-// benchStartRole is the child-process role of BenchmarkFleetStart10k.
-const benchStartRole = "simagent-start-10k"
+// benchStartRole is the child-process role of BenchmarkFleetStart10k and
+// BenchmarkFleetStart1M; its input is a benchStartInput.
+const benchStartRole = "simagent-start"
+
+// benchStartInput tells the start child what to start.
+type benchStartInput struct {
+	Agents       int
+	Base, Client netip.Addr
+}
 
 func init() {
 	benchutil.HandleLoadChild()
 	if benchutil.ChildRole() == benchStartRole {
 		// A fresh process (before testing and TestMain's goleak start) so
 		// that its RSS is the fleet's and nothing else's.
-		r := benchStartChild()
+		var in benchStartInput
+		r := benchStartResult{}
+		if err := benchutil.ReadInput(&in); err != nil {
+			r.Error = err.Error()
+		} else {
+			r = benchStartChild(in)
+		}
 		if err := benchutil.WriteResult(r); err != nil || r.Error != "" {
 			fmt.Fprintln(os.Stderr, r.Error, err)
 			os.Exit(1)
@@ -360,8 +375,8 @@ type benchStartResult struct {
 	Error                                      string
 }
 
-func benchStartChild() (r benchStartResult) {
-	const agents = 10000
+func benchStartChild(in benchStartInput) (r benchStartResult) {
+	agents := in.Agents
 	fail := func(err error) benchStartResult { r.Error = err.Error(); return r }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -380,12 +395,12 @@ func benchStartChild() (r benchStartResult) {
 	}
 
 	t0 = time.Now()
-	f, err := Start(ctx, Config{Agents: agents, Listen: netip.AddrPortFrom(benchStartBase, 0), Store: st})
+	f, err := Start(ctx, Config{Agents: agents, Listen: netip.AddrPortFrom(in.Base, 0), Store: st})
 	if err != nil {
 		return fail(err)
 	}
 	r.Start = time.Since(t0)
-	if err := benchAskAll(f, 0, agents-1); err != nil {
+	if err := benchAskAll(f, in.Client, 0, agents-1); err != nil {
 		_ = f.Close()
 		return fail(err)
 	}
@@ -416,8 +431,8 @@ func benchStartChild() (r benchStartResult) {
 }
 
 // benchAskAll sends a v2c Get to each of the agents and waits for every reply.
-func benchAskAll(f *Fleet, agents ...int) error {
-	c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(benchClient, 0)))
+func benchAskAll(f *Fleet, client netip.Addr, agents ...int) error {
+	c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(client, 0)))
 	if err != nil {
 		return err
 	}
@@ -457,7 +472,8 @@ func BenchmarkFleetStart10k(b *testing.B) {
 	var runs []benchStartResult
 	for range b.N {
 		var r benchStartResult
-		if err := benchutil.RunChild(b.Context(), benchStartRole, nil, &r, "-test.run=^$", "-test.bench=^$"); err != nil {
+		in := benchStartInput{Agents: 10000, Base: benchStartBase, Client: benchClient}
+		if err := benchutil.RunChild(b.Context(), benchStartRole, in, &r, "-test.run=^$", "-test.bench=^$"); err != nil {
 			b.Fatal(err)
 		}
 		runs = append(runs, r)
@@ -493,6 +509,43 @@ func BenchmarkFleetStart10k(b *testing.B) {
 		"peak %.1f MB for the whole process, +%.1f MB growth (target < %d MB)", benchutil.MB(r.Running.PeakRSS), benchutil.MB(growth), benchTargetRSS>>20))
 	b.Log(benchutil.Verdict("10k agents sockets and goroutines O(1)", o1 && released,
 		"+%d sockets, +%d goroutines, the same as for %d agents; all released on Close: %t", socks, gors, r.SmallAgents, released))
+}
+
+// Targets of BenchmarkFleetStart1M (issue 16).
+const (
+	benchTargetStart1M = 5 * time.Second
+	benchTargetRSS1M   = 500 << 20
+)
+
+// BenchmarkFleetStart1M starts 1,000,000 agents serving if-mib:24 in a
+// fresh child process (as BenchmarkFleetStart10k does 10,000), and prints
+// the time to ready and the peak RSS of the whole process. Targets: under
+// 5 s and under 500 MB.
+func BenchmarkFleetStart1M(b *testing.B) {
+	var runs []benchStartResult
+	for range b.N {
+		var r benchStartResult
+		in := benchStartInput{Agents: 1_000_000, Base: benchMillBase, Client: benchMillPeer}
+		if err := benchutil.RunChild(b.Context(), benchStartRole, in, &r, "-test.run=^$", "-test.bench=^$"); err != nil {
+			b.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	slices.SortFunc(runs, func(x, y benchStartResult) int { return cmp.Compare(x.Start, y.Start) })
+	r := runs[len(runs)/2]
+	for _, o := range runs {
+		r.Running.PeakRSS = max(r.Running.PeakRSS, o.Running.PeakRSS)
+	}
+	b.ReportMetric(float64(r.Start)/float64(time.Millisecond), "start-ms")
+	b.ReportMetric(benchutil.MB(r.Running.PeakRSS), "peak-rss-MB")
+	b.ReportMetric(0, "ns/op")
+	b.Logf("if-mib:24: %d OIDs built in %s; %d agents on %d sockets: Start %s, first and last agent answered %s after Start was called; RSS %.1f MB at first, %.1f MB running, peak %.1f MB",
+		r.OIDs, r.StoreBuild.Round(time.Microsecond), r.Agents, r.Sockets, r.Start.Round(time.Millisecond), r.Answered.Round(time.Millisecond),
+		benchutil.MB(r.Initial.RSS), benchutil.MB(r.Running.RSS), benchutil.MB(r.Running.PeakRSS))
+	b.Log(benchutil.Verdict("1M agents start time", r.Start < benchTargetStart1M,
+		"%s to ready (median of %d; target < %s)", r.Start.Round(time.Millisecond), len(runs), benchTargetStart1M))
+	b.Log(benchutil.Verdict("1M agents RSS", r.Running.PeakRSS < benchTargetRSS1M,
+		"peak %.1f MB for the whole process (target < %d MB)", benchutil.MB(r.Running.PeakRSS), benchTargetRSS1M>>20))
 }
 
 // benchHotPath is an agent's work for one packet without the socket: decode,

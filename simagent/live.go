@@ -12,10 +12,7 @@ import (
 // TimeDrift faults), the fleet's maximum message size and its usmStats
 // counters (Counter32, so the low 32 bits).
 func (f *Fleet) appendLive(b []byte, a *agent, l mib.Live, now time.Time, p *plan) []byte {
-	e := a.v3
-	if e == nil {
-		return b
-	}
+	e := f.engine(a)
 	switch l {
 	case mib.LiveEngineID:
 		return append(b, e.id...)

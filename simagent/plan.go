@@ -179,7 +179,8 @@ type faultState struct {
 	plan      *plan
 	appliedAt time.Time
 	mu        sync.Mutex
-	rng       *rand.Rand
+	pcg       rand.PCG   // the agent's random source, seeded per agent
+	rng       *rand.Rand // over pcg, made on first draw (see rand)
 	n         uint64
 	bad       bool // Gilbert-Elliott state
 }
@@ -196,11 +197,25 @@ type decision struct {
 }
 
 func newFaultState(p *plan, at time.Time, seed uint64, agent int, gen uint64) *faultState {
-	return &faultState{
-		plan:      p,
-		appliedAt: at,
-		rng:       rand.New(rand.NewPCG(seed^uint64(agent)*0x9e3779b97f4a7c15, gen+1)),
+	s := &faultState{}
+	s.init(p, at, seed, agent, gen)
+	return s
+}
+
+// init sets up a zero faultState, as newFaultState returns it; Start uses
+// it to lay out the first states of every agent in one allocation.
+func (s *faultState) init(p *plan, at time.Time, seed uint64, agent int, gen uint64) {
+	s.plan, s.appliedAt = p, at
+	s.pcg.Seed(seed^uint64(agent)*0x9e3779b97f4a7c15, gen+1)
+}
+
+// rand is the agent's random source; healthy agents never draw, so most
+// never make one. Called with s.mu held.
+func (s *faultState) rand() *rand.Rand {
+	if s.rng == nil {
+		s.rng = rand.New(&s.pcg)
 	}
+	return s.rng
 }
 
 // decide draws the per-request fault decisions. Per-prefix (slow subtree)
@@ -228,22 +243,22 @@ func (s *faultState) decide(now time.Time) decision {
 		if dr.EveryNth > 0 && s.n%uint64(dr.EveryNth) == 0 {
 			drop = true
 		}
-		if dr.Prob > 0 && s.rng.Float64() < dr.Prob {
+		if dr.Prob > 0 && s.rand().Float64() < dr.Prob {
 			drop = true
 		}
 		if b := dr.Burst; b != nil {
 			if s.bad {
-				if s.rng.Float64() < b.BadToGood {
+				if s.rand().Float64() < b.BadToGood {
 					s.bad = false
 				}
-			} else if s.rng.Float64() < b.GoodToBad {
+			} else if s.rand().Float64() < b.GoodToBad {
 				s.bad = true
 			}
 			loss := b.LossGood
 			if s.bad {
 				loss = b.LossBad
 			}
-			if s.rng.Float64() < loss {
+			if s.rand().Float64() < loss {
 				drop = true
 			}
 		}
@@ -256,16 +271,16 @@ func (s *faultState) decide(now time.Time) decision {
 		d.baseDelay = dl.Fixed.D() + s.jitter(p, dl.Jitter.D())
 		d.delay = p.delayFor(d.baseDelay)
 	}
-	if du := p.spec.Duplicate; du != nil && (du.Prob == 0 || s.rng.Float64() < du.Prob) {
+	if du := p.spec.Duplicate; du != nil && (du.Prob == 0 || s.rand().Float64() < du.Prob) {
 		d.duplicate = max(du.Copies, 1)
 	}
-	if c := p.spec.WrongID; c != nil && s.rng.Float64() < c.Prob {
+	if c := p.spec.WrongID; c != nil && s.rand().Float64() < c.Prob {
 		d.wrongID = true
 	}
-	if c := p.spec.Garbage; c != nil && s.rng.Float64() < c.Prob {
+	if c := p.spec.Garbage; c != nil && s.rand().Float64() < c.Prob {
 		d.garbage = true
 	}
-	if p.errStatus != 0 && s.rng.Float64() < p.errProb {
+	if p.errStatus != 0 && s.rand().Float64() < p.errProb {
 		d.errStatus = p.errStatus
 	}
 	return d
@@ -303,13 +318,13 @@ func (s *faultState) jitter(p *plan, scale time.Duration) time.Duration {
 	var x float64
 	switch p.dist {
 	case distUniform:
-		x = s.rng.Float64()
+		x = s.rand().Float64()
 	case distNormal:
-		x = math.Abs(s.rng.NormFloat64())
+		x = math.Abs(s.rand().NormFloat64())
 	case distPareto:
 		// Pareto with xm=1, alpha=1.5, shifted to start at 0; capped so one
 		// draw cannot stall a run for hours.
-		x = math.Min(math.Pow(1-s.rng.Float64(), -1/1.5)-1, 1000)
+		x = math.Min(math.Pow(1-s.rand().Float64(), -1/1.5)-1, 1000)
 	}
 	return time.Duration(x * float64(scale))
 }
@@ -319,6 +334,6 @@ func (s *faultState) garbage(b []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range b {
-		b[i] = byte(s.rng.Uint32())
+		b[i] = byte(s.rand().Uint32())
 	}
 }

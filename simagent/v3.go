@@ -65,33 +65,45 @@ func (c *Config) checkUsers() error {
 	return nil
 }
 
-// initV3 hashes the users' passphrases once and gives every agent its
-// engine. Without users the engines still answer, as snmpd's do:
-// discovery, then unknownUserName; and they serve the snmpEngine objects.
-func (f *Fleet) initV3(now time.Time) {
+// initV3 hashes the users' passphrases once. Every agent has an engine,
+// made when first needed (Fleet.engine). Without users the engines still
+// answer, as snmpd's do: discovery, then unknownUserName; and they serve
+// the snmpEngine objects.
+func (f *Fleet) initV3(time.Time) {
 	v := &v3Fleet{}
 	for _, u := range f.cfg.Users {
 		v.masters = append(v.masters, usm.NewMaster(u))
 	}
 	f.v3 = v
-	for i, a := range f.agents {
-		e := &v3Engine{id: usm.EngineID(f.cfg.Seed, i), clock: usm.NewClock(time.Unix(0, a.start.Load()))}
-		e.salt.Store(a.seed)
-		a.v3 = e
+}
+
+// engine returns a's USM engine, making it on first use: an engine is
+// about 230 bytes, most of the memory of an agent that never sees SNMPv3
+// (a million agents started in 595 MB with every engine made up front).
+// A new engine is as it would have been made at Start: booted once, when
+// the agent (re)started, its reboots since then applied by v3Applied,
+// which makes the engine of every agent it reboots.
+func (f *Fleet) engine(a *agent) *v3Engine {
+	if e := a.v3.Load(); e != nil {
+		return e
 	}
+	e := &v3Engine{id: usm.EngineID(f.cfg.Seed, a.index), clock: usm.NewClock(time.Unix(0, a.start.Load()))}
+	e.salt.Store(a.seed)
+	if a.v3.CompareAndSwap(nil, e) {
+		return e
+	}
+	return a.v3.Load()
 }
 
 // v3Applied applies the engine side of faults just applied to a at now.
-func (a *agent) v3Applied(faults *Faults, now time.Time) {
-	if a.v3 == nil {
-		return
-	}
+func (f *Fleet) v3Applied(a *agent, faults *Faults, now time.Time) {
 	switch {
 	case faults.Restart != nil:
-		a.v3.clock.Reboot(now.Add(faults.Restart.Downtime.D()))
+		f.engine(a).clock.Reboot(now.Add(faults.Restart.Downtime.D()))
 	case faults.EngineReboot != nil:
+		e := f.engine(a)
 		for range max(faults.EngineReboot.Boots, 1) {
-			a.v3.clock.Reboot(now)
+			e.clock.Reboot(now)
 		}
 	}
 }
@@ -129,37 +141,31 @@ func (f *Fleet) EngineID(i int) []byte {
 
 // EngineIDOf is agent i's SNMPv3 engine ID, with or without v3 users.
 func (f *Fleet) EngineIDOf(i int) []byte {
-	if e := f.agents[i].v3; e != nil {
-		return append([]byte(nil), e.id...)
-	}
-	return nil
+	return append([]byte(nil), f.engine(f.agents[i]).id...)
 }
 
 // EngineTime is agent i's engineBoots and engineTime now, or zeros without
 // v3 users.
 func (f *Fleet) EngineTime(i int) (boots, engineTime uint32) {
 	a := f.agents[i]
-	if a.v3 == nil {
-		return 0, 0
-	}
-	et := a.v3.clock.Load()
+	et := f.engine(a).clock.Load()
 	return et.Boots, et.At(f.cfg.Clock(), a.faults.Load().plan.engineOffset())
 }
 
 // USMStats is agent i's usmStats counters.
 func (f *Fleet) USMStats(i int) usm.Stats {
-	if e := f.agents[i].v3; e != nil {
+	if e := f.agents[i].v3.Load(); e != nil {
 		return e.ctr.Snapshot()
 	}
-	return usm.Stats{}
+	return usm.Stats{} // no engine yet: nothing counted
 }
 
 // TotalUSMStats sums every agent's usmStats counters.
 func (f *Fleet) TotalUSMStats() usm.Stats {
 	var s usm.Stats
 	for _, a := range f.agents {
-		if a.v3 != nil {
-			s.Add(a.v3.ctr.Snapshot())
+		if e := a.v3.Load(); e != nil {
+			s.Add(e.ctr.Snapshot())
 		}
 	}
 	return s
@@ -177,11 +183,7 @@ func (v *v3Fleet) user(name []byte) int {
 // handleV3 answers one SNMPv3 message to agent a (RFC 3414 3.2).
 func (f *Fleet) handleV3(w *worker, s *socket, a *agent, pkt []byte, src netip.AddrPort) {
 	c := &a.c
-	e := a.v3
-	if e == nil {
-		c.drop(DropUnsupported)
-		return
-	}
+	e := f.engine(a)
 	if w.v3 == nil {
 		w.v3 = &v3Scratch{}
 	}

@@ -46,7 +46,7 @@ func (r *v3Reply) plaintext(keys *usm.Keys) []byte {
 func (r *v3Reply) report(st usm.Stat, keys *usm.Keys, plain []byte) {
 	x := r.w.v3
 	m := &x.msg
-	e := r.a.v3
+	e := r.f.engine(r.a)
 	v := e.ctr.Inc(st)
 	if m.Flags&usm.FlagReportable == 0 {
 		r.a.c.drop(DropUnsupported)
