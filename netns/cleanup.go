@@ -198,27 +198,8 @@ func sweepStale(h *netlink.Handle, family string, log func(run string)) error {
 	}
 	// Routes of ours that no live run claims: left by a run whose state
 	// file went missing.
-	rs, err := ourRoutes(h)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("netns: list routes: %w", err))
-	}
-	for _, r := range rs {
-		if r.Dst == nil {
-			continue
-		}
-		d := ipnetPrefix(r.Dst)
-		claim := false
-		for _, c := range claimed {
-			if c == d {
-				claim = true
-				break
-			}
-		}
-		if !claim {
-			if err := h.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
-				errs = append(errs, fmt.Errorf("netns: delete stale route %s: %w", d, err))
-			}
-		}
+	if err := sweepRoutes(h, claimed); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

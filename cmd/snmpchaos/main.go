@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 
@@ -27,13 +28,46 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal the run winds down and writes its report; a
-	// second one kills the process the usual way.
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { onSignals(sigs, done, cancel, len(os.Args) > 1 && os.Args[1] == "run", os.Stderr) })
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
+	close(done)
+	wg.Wait()
 	os.Exit(code)
+}
+
+// onSignals is the signal story. The first SIGINT or SIGTERM cancels the
+// run: it stops its load, drains, closes the poller, removes its netns
+// namespaces, links, routes and state file, writes the reports and exits
+// 130. A second one means "now": the process removes what its netns runs
+// made (synchronously, under the same lock as the run's own teardown) and
+// exits 130 without waiting for the drain or the reports. Only SIGKILL
+// leaves anything behind; snmpchaos cleanup removes that. Commands other
+// than run have nothing to wind down and exit 130 on the first signal.
+func onSignals(sigs <-chan os.Signal, done <-chan struct{}, cancel context.CancelCauseFunc, running bool, stderr io.Writer) {
+	for n := 1; ; n++ {
+		select {
+		case <-done:
+			return
+		case sig := <-sigs:
+			if n == 1 && running {
+				cancel(fmt.Errorf("signal %v", sig))
+				continue
+			}
+			if running {
+				fmt.Fprintf(stderr, "snmpchaos: second signal (%v): removing this run's namespaces and exiting without the reports\n", sig)
+				if err := cleanupOwn(); err != nil {
+					fmt.Fprintf(stderr, "snmpchaos: cleanup: %v (run snmpchaos cleanup)\n", err)
+				}
+			}
+			os.Exit(exitInterrupted)
+		}
+	}
 }
 
 // run carries out the command args name and returns the exit code.
@@ -50,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return validateCmd(rest, stdout, stderr)
 	case "list":
 		return listCmd(rest, stdout, stderr)
+	case "cleanup":
+		return cleanupCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] != "help" {
 			return run(ctx, []string{rest[0], "--help"}, stdout, stderr)
@@ -74,6 +110,8 @@ Commands:
   validate FILE...    check scenario files, naming the file, line and field of
                       each problem
   list                list the bundled scenarios
+  cleanup             remove what killed netns runs left (namespaces, links,
+                      routes, nftables tables, state files)
 
 Run snmpchaos COMMAND --help for a command's flags.
 

@@ -19,7 +19,17 @@ import (
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// cliChildEnv makes the test binary the snmpchaos command, for tests that
+// signal or kill it.
+const cliChildEnv = "SNMPCHAOS_CLI_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(cliChildEnv) == "1" {
+		main()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // Addresses: this package's fleets live on 127.16.203.0/24, apart from
 // other packages' tests (see testdata/*.yaml).

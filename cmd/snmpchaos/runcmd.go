@@ -28,6 +28,8 @@ type runOptions struct {
 	seeded   bool
 	progress string
 	logLevel slog.Level
+	// netnsFamily names netns mode's namespaces ("" default).
+	netnsFamily string
 }
 
 func runUsage(w io.Writer, fs *flag.FlagSet) {
@@ -46,8 +48,11 @@ Flags:
 Pollers (--poller): %s
 
 On SIGINT or SIGTERM the run stops its load, drains, closes the poller,
-writes the reports with the run marked interrupted, and exits 130; a second
-signal kills it at once.
+removes its netns namespaces, links, routes and state file, writes the
+reports with the run marked interrupted, and exits 130. A second signal
+stops it at once: it still removes its netns namespaces, links, routes and
+state file first, but writes no reports, and exits 130. Only SIGKILL
+leaves them behind; snmpchaos cleanup removes them.
 
 Exit status: 0 when every invariant holds, 1 when one is violated (or the
 run could not be carried out), 2 for bad input (flags, an unknown scenario
@@ -64,6 +69,7 @@ func parseRunFlags(args []string, stdout io.Writer) (*runOptions, error) {
 	fs.StringVar(&o.poller, "poller", "pollerlib", "drive poller `NAME` (see Pollers)")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed every random decision with `N` (default: the scenario's seed, else random; printed in the verdict)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress `MODE` on stderr: auto (rewrite one line on a terminal, a line a second otherwise), lines, or off")
+	fs.StringVar(&o.netnsFamily, "netns-family", "", "netns mode: start the names of namespaces, links and tables with `FAMILY` (1-3 lowercase letters; default sc), as snmpchaos cleanup --family takes it")
 	level := fs.String("log-level", "warn", "log the run's lifecycle on stderr at `LEVEL`: debug, info, warn or error")
 	pos, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -90,6 +96,9 @@ func parseRunFlags(args []string, stdout io.Writer) (*runOptions, error) {
 	}
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
+	}
+	if o.netnsFamily != "" && !familyRE.MatchString(o.netnsFamily) {
+		return nil, fmt.Errorf("--netns-family %q: want 1-3 lowercase letters", o.netnsFamily)
 	}
 	return o, nil
 }
@@ -137,7 +146,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// middle of a status line.
 	pp := harness.NewProgressPrinter(stderr, o.progress == "auto" && harness.IsTerminal(stderr))
 	logger := slog.New(slog.NewTextHandler(pp, &slog.HandlerOptions{Level: o.logLevel}))
-	opts := []harness.Option{harness.WithShort(o.short), harness.WithLogger(logger), harness.WithSeed(seed)}
+	opts := []harness.Option{harness.WithShort(o.short), harness.WithLogger(logger), harness.WithSeed(seed), harness.WithNetnsFamily(o.netnsFamily)}
 	if o.progress != "off" {
 		opts = append(opts, harness.WithProgress(pp.Update))
 	}
