@@ -6,7 +6,15 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/harness/report"
+	"github.com/snmpchaos/snmpchaos/scenarios"
 )
+
+// NoTrend: no upward trend in goroutines, fds or heap over the second
+// half of a soak (only when the scenario asks for it: invariants.trend).
+const NoTrend = "no-trend"
+
+// trendAsked reports whether the scenario asks for the trend check.
+func trendAsked(sc *scenarios.Scenario) bool { return sc.Invariants.Trend }
 
 // trendWindows is how many windows the second half of a soak is cut into;
 // the trend is fitted through each window's minimum, so that load swings
@@ -33,6 +41,9 @@ func trendFigures() []trendFigure {
 	}
 }
 
+// noTrend fits a line through the floor of each figure over the second
+// half of the load and fails when it rises by more than the figure's
+// tolerance.
 func noTrend(ev *Evidence) report.InvariantResult {
 	res := report.InvariantResult{Name: NoTrend, Pass: true}
 	if len(ev.Phases) == 0 {
