@@ -100,6 +100,14 @@ func ErrorKind(err error) string { return poller.ErrorKind(err) }
 // VarbindFromPDU converts a varbind decoded by gosnmp.
 func VarbindFromPDU(p gosnmp.SnmpPDU) Varbind { return poller.VarbindFromPDU(p) }
 
+// VarbindsFromPDUs converts varbinds decoded by gosnmp, in order (nil for
+// none).
+func VarbindsFromPDUs(pdus []gosnmp.SnmpPDU) []Varbind { return poller.VarbindsFromPDUs(pdus) }
+
+// CloseFunc adapts a plain Close() error to the close function Sync
+// takes: see poller.CloseFunc.
+func CloseFunc(fn func() error) func(context.Context) error { return poller.CloseFunc(fn) }
+
 // VarbindFromPollerlib converts a pollerlib varbind.
 func VarbindFromPollerlib(p pollerlib.Varbind) Varbind { return poller.VarbindFromPollerlib(p) }
 

@@ -1,18 +1,20 @@
-package harness
+package poller
 
 import (
 	"context"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/snmpchaos/snmpchaos/harness/pollapi"
 )
 
 // VarbindsFromPDUs converts varbinds decoded by gosnmp, in order (nil for
 // none).
-func VarbindsFromPDUs(pdus []gosnmp.SnmpPDU) []Varbind {
+func VarbindsFromPDUs(pdus []gosnmp.SnmpPDU) []pollapi.Varbind {
 	if len(pdus) == 0 {
 		return nil
 	}
-	out := make([]Varbind, len(pdus))
+	out := make([]pollapi.Varbind, len(pdus))
 	for i, p := range pdus {
 		out[i] = VarbindFromPDU(p)
 	}

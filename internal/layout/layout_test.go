@@ -1,0 +1,287 @@
+package layout
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// maxLines bounds every non-test Go file.
+const maxLines = 500
+
+// pkg is what `go list -json` says of one package.
+type pkg struct {
+	ImportPath     string
+	Dir            string
+	Name           string
+	Module         *struct{ Path string }
+	GoFiles        []string
+	CgoFiles       []string
+	IgnoredGoFiles []string // files of other systems (foo_linux.go on macOS)
+	Imports        []string
+	Deps           []string
+}
+
+// modulePackages lists the module's packages as the go command builds
+// them, with the module path.
+func modulePackages(t *testing.T) (string, []pkg) {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Fatalf("the layout tests need the go command on PATH: %v", err)
+	}
+	out, err := exec.CommandContext(t.Context(), "go", "list", "-e", "-json", "github.com/snmpchaos/snmpchaos/...").Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		t.Fatalf("go list: %v\n%s", err, ee.Stderr)
+	}
+	require.NoError(t, err, "go list")
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("go list output: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	require.NotEmpty(t, pkgs)
+	return pkgs[0].Module.Path, pkgs
+}
+
+// within returns the module-relative paths of the module's packages
+// among paths ("harness/report").
+func within(module string, paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if rel, ok := strings.CutPrefix(p, module+"/"); ok {
+			out = append(out, rel)
+		}
+	}
+	return out
+}
+
+// under reports whether rel is tree or inside it.
+func under(rel, tree string) bool { return rel == tree || strings.HasPrefix(rel, tree+"/") }
+
+// role is what one package, or a tree of them, may depend on, directly
+// or not.
+type role struct {
+	// deny lists trees of the module the package must not depend on.
+	deny []string
+	// harness, when not nil, lists the only harness packages it may
+	// depend on (nil: any).
+	harness []string
+}
+
+// rule gives a role to a package, or to a tree of them.
+type rule struct {
+	tree string
+	role role
+	// exact: tree alone, not the packages below it.
+	exact bool
+}
+
+// roles are the import rules, by package, most specific first; every
+// package of the module matches one (a new package needs its rule).
+func roles() []rule {
+	return []rule{
+		// The poller library users import pulls in no simulator and no
+		// harness.
+		{tree: "pollerlib", role: role{deny: []string{"simagent", "harness", "scenarios", "netns"}}},
+		// The simulator, the scenarios, the netns topology and the shared
+		// SNMP code sit below the harness.
+		{tree: "simagent", role: role{deny: []string{"harness", "pollerlib"}}},
+		{tree: "scenarios", role: role{deny: []string{"harness", "pollerlib"}}},
+		{tree: "netns", role: role{deny: []string{"harness", "simagent", "pollerlib", "scenarios"}}},
+		{tree: "snmp", role: role{deny: []string{"harness", "simagent", "pollerlib", "scenarios", "netns"}}},
+		{tree: "internal/layout"},
+		{tree: "internal", role: role{deny: []string{"harness"}}},
+		// The harness by role: each sub-package only what its role needs.
+		{tree: "harness/pollapi", role: role{deny: []string{"simagent", "pollerlib", "scenarios", "netns"}, harness: []string{}}},
+		{tree: "harness/probe", role: role{deny: []string{"simagent", "pollerlib", "scenarios", "netns", "snmp", "internal"}, harness: []string{}}},
+		{tree: "harness/report", role: role{deny: []string{"pollerlib", "scenarios", "netns"}, harness: []string{"harness/pollapi"}}},
+		{tree: "harness/invariant", role: role{deny: []string{"pollerlib", "netns"}, harness: []string{"harness/pollapi", "harness/probe", "harness/report"}}},
+		{tree: "harness/poller", role: role{deny: []string{"simagent", "scenarios", "netns"}, harness: []string{"harness/pollapi"}}},
+		{tree: "harness/fleet", role: role{deny: []string{"pollerlib"}, harness: []string{}}},
+		// fault reads scenarios.KernelFault, and scenarios speaks simagent's
+		// fault types: the simulator comes in through it, no poller does.
+		{tree: "harness/fault", role: role{deny: []string{"pollerlib"}, harness: []string{}}},
+		{tree: "harness/internal", role: role{harness: []string{}}},
+		{tree: "harness/harnesstest"},
+		// The run itself may use every role; a new sub-package needs a rule
+		// of its own.
+		{tree: "harness", exact: true},
+		{tree: "cmd"},
+	}
+}
+
+func roleOf(rel string) (string, role, bool) {
+	for _, r := range roles() {
+		if rel == r.tree || (!r.exact && under(rel, r.tree)) {
+			return r.tree, r.role, true
+		}
+	}
+	return "", role{}, false
+}
+
+// importViolations lists the packages of pkgs that break a rule.
+func importViolations(module string, pkgs []pkg) []string {
+	var out []string
+	for _, p := range pkgs {
+		rel := strings.TrimPrefix(p.ImportPath, module+"/")
+		tree, r, ok := roleOf(rel)
+		if !ok {
+			out = append(out, rel+": no import rule covers it: add its role to roles in internal/layout/layout_test.go and docs/architecture.md")
+			continue
+		}
+		for _, d := range within(module, p.Deps) {
+			for _, deny := range r.deny {
+				if under(d, deny) {
+					out = append(out, fmt.Sprintf("%s depends on %s (rule for %s: nothing under %s)", rel, d, tree, deny))
+				}
+			}
+			if r.harness != nil && under(d, "harness") && !slices.Contains(r.harness, d) {
+				out = append(out, fmt.Sprintf("%s depends on %s (rule for %s: of the harness only %v)", rel, d, tree, r.harness))
+			}
+		}
+	}
+	return out
+}
+
+func TestImportRules(t *testing.T) {
+	module, pkgs := modulePackages(t)
+	for _, v := range importViolations(module, pkgs) {
+		t.Error(v)
+	}
+}
+
+// The rules catch what they are for: these packages break them.
+func TestImportRulesNegativeControls(t *testing.T) {
+	const m = "example.com/m"
+	bad := []pkg{
+		{ImportPath: m + "/pollerlib", Deps: []string{"fmt", m + "/simagent/mib"}},
+		{ImportPath: m + "/scenarios", Deps: []string{m + "/harness"}},
+		{ImportPath: m + "/harness/report", Deps: []string{m + "/harness/pollapi", m + "/harness/fleet"}},
+		{ImportPath: m + "/harness/invariant", Deps: []string{m + "/harness/report", m + "/harness/poller"}},
+		{ImportPath: m + "/harness/fleet", Deps: []string{m + "/harness/poller"}},
+		{ImportPath: m + "/harness/widget"},
+		{ImportPath: m + "/newtop"},
+	}
+	got := importViolations(m, bad)
+	require.Len(t, got, len(bad), "one violation each: %q", got)
+	for i, want := range []string{"pollerlib depends on simagent/mib", "scenarios depends on harness", "harness/report depends on harness/fleet",
+		"harness/invariant depends on harness/poller", "harness/fleet depends on harness/poller", "harness/widget: no import rule", "newtop: no import rule"} {
+		assert.Contains(t, got[i], want)
+	}
+	ok := []pkg{{ImportPath: m + "/harness/invariant", Deps: []string{m + "/harness/report", m + "/harness/probe", m + "/scenarios"}}}
+	assert.Empty(t, importViolations(m, ok))
+}
+
+// harnesstest uses only the harness's public API: it imports harness, no
+// sub-package of it.
+func TestHarnesstestUsesThePublicAPI(t *testing.T) {
+	module, pkgs := modulePackages(t)
+	for _, p := range pkgs {
+		if p.ImportPath != module+"/harness/harnesstest" {
+			continue
+		}
+		for _, d := range within(module, p.Imports) {
+			if under(d, "harness") && d != "harness" {
+				t.Errorf("harness/harnesstest imports %s: it should use only package harness", d)
+			}
+		}
+		return
+	}
+	t.Skip("no harness/harnesstest package")
+}
+
+// sources are a package's non-test Go files, those of other systems too.
+func sources(p pkg) []string {
+	var out []string
+	for _, f := range slices.Concat(p.GoFiles, p.CgoFiles, p.IgnoredGoFiles) {
+		if strings.HasSuffix(f, ".go") && !strings.HasSuffix(f, "_test.go") {
+			out = append(out, filepath.Join(p.Dir, f))
+		}
+	}
+	return out
+}
+
+func countLines(t *testing.T, name string) int {
+	t.Helper()
+	f, err := os.Open(name)
+	require.NoError(t, err)
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		n++
+	}
+	require.NoError(t, sc.Err(), name)
+	return n
+}
+
+func TestFilesUnder500Lines(t *testing.T) {
+	module, pkgs := modulePackages(t)
+	for _, p := range pkgs {
+		for _, f := range sources(p) {
+			if n := countLines(t, f); n > maxLines {
+				rel, _ := filepath.Rel(p.Dir, f)
+				t.Errorf("%s/%s has %d lines, more than %d: split it by what its parts do", strings.TrimPrefix(p.ImportPath, module+"/"), rel, n, maxLines)
+			}
+		}
+	}
+}
+
+// minDoc is the shortest package comment that can say a package's job in
+// a paragraph rather than a title.
+const minDoc = 100
+
+func TestEveryPackageSaysItsJob(t *testing.T) {
+	module, pkgs := modulePackages(t)
+	for _, p := range pkgs {
+		rel := strings.TrimPrefix(p.ImportPath, module+"/")
+		doc := ""
+		fset := token.NewFileSet()
+		for _, f := range sources(p) {
+			af, err := parser.ParseFile(fset, f, nil, parser.PackageClauseOnly|parser.ParseComments)
+			require.NoError(t, err)
+			if af.Doc != nil && len(af.Doc.Text()) > len(doc) {
+				doc = af.Doc.Text()
+			}
+		}
+		want := "Package " + p.Name + " "
+		if p.Name == "main" {
+			want = "Command " + filepath.Base(p.ImportPath) + " "
+		}
+		switch {
+		case doc == "":
+			t.Errorf("%s has no package doc comment: add a doc.go saying its job in a paragraph", rel)
+		case !strings.HasPrefix(doc, want):
+			t.Errorf("%s: its package comment should start %q, got %q", rel, want, firstLine(doc))
+		case len(doc) < minDoc:
+			t.Errorf("%s: its package comment is %d characters (%q): say its job in a paragraph", rel, len(doc), firstLine(doc))
+		}
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
