@@ -124,6 +124,12 @@ func roles() []rule {
 		{tree: "harness/fault", role: role{deny: []string{"pollerlib"}, harness: []string{}}},
 		{tree: "harness/internal", role: role{harness: []string{}}},
 		{tree: "harness/harnesstest"},
+		// Pollers outside this process (a child over the exec protocol,
+		// an observed daemon). They are adapters like harness/poller but
+		// build on package harness itself today, so the run cannot offer
+		// them through NewPoller; on pollapi alone they could.
+		{tree: "harness/execpoller"},
+		{tree: "harness/daemon"},
 		// The run itself may use every role; a new sub-package needs a rule
 		// of its own.
 		{tree: "harness", exact: true},
