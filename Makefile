@@ -58,12 +58,27 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 30m ./simagent/ ./pollerlib/
 	$(GO) test -run '^$$' -bench . -benchmem ./snmp/ber/
 
-# FUZZTIME is a duration (30s) or a count (100000x). Counts avoid Go 1.26's
-# spurious "context deadline exceeded" at the end of a timed run
-# (golang/go#75804); CI uses one.
+# Every decoder of untrusted bytes, as PACKAGE:TARGET: what agents receive
+# (v1/v2c and v3 requests, USM messages, OIDs), what the poller receives
+# (responses), what users write (scenario files, MIB data files, fault
+# specs, selectors) and what the control API is sent.
+FUZZ_TARGETS := \
+	./simagent/:FuzzRequest ./simagent/:FuzzV3Request \
+	./simagent/:FuzzParseFaultSpec ./simagent/:FuzzParseSelector ./simagent/:FuzzSelectorJSON \
+	./simagent/mib/:FuzzParseSnmprec ./simagent/mib/:FuzzParseWalk \
+	./simagent/control/:FuzzControlAPI ./scenarios/:FuzzParse \
+	./pollerlib/:FuzzDecodeResponse ./snmp/usm/:FuzzParseMessage ./snmp/ber/:FuzzOIDRoundTrip
+
+# FUZZTIME is a duration (30s) or a count (100000x), per target. Counts
+# avoid Go 1.26's spurious "context deadline exceeded" at the end of a
+# timed run (golang/go#75804); CI uses one. Minimising a new input is
+# bounded too (FUZZMINIMIZE), so that no target stalls on a large one.
+FUZZMINIMIZE ?= 10s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) ./simagent/
-	$(GO) test -run '^$$' -fuzz '^FuzzOIDRoundTrip$$' -fuzztime $(FUZZTIME) ./snmp/ber/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "== fuzz $$fn in $$pkg ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $$pkg; \
+	done
 
 vet:
 	$(GO) vet $(PKGS)

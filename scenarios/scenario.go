@@ -37,6 +37,7 @@ type Scenario struct {
 	// it would in production: EMFILE, "too many open files".
 	RlimitNofile int    `json:"rlimitNofile,omitempty"`
 	Source       string `json:"-"` // file name it came from
+	skipData     bool   // validation does not read fleet.data (fuzzing)
 }
 
 // Fleet is the simulated agents.

@@ -26,7 +26,7 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 	if p, m := s.modeDefaults(); m != "" {
 		return p, m
 	}
-	if p, m := s.Fleet.defaults(s.Source); m != "" {
+	if p, m := s.Fleet.defaults(s.Source, !s.skipData); m != "" {
 		return p, m
 	}
 	if p, m := s.homeDefaults(); m != "" {
@@ -143,7 +143,7 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 	return "", ""
 }
 
-func (f *Fleet) defaults(source string) (string, string) {
+func (f *Fleet) defaults(source string, openData bool) (string, string) {
 	if f.Agents < 1 || f.Agents > 100000 {
 		return "fleet.agents", "required, in [1, 100000]"
 	}
@@ -175,6 +175,9 @@ func (f *Fleet) defaults(source string) (string, string) {
 			return "fleet.labels[" + strconv.Itoa(le.Index) + "]", le.Msg
 		}
 		return "fleet.labels", err.Error()
+	}
+	if !openData {
+		return "", ""
 	}
 	p := "fleet.profile"
 	if f.Data != "" {

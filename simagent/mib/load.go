@@ -3,6 +3,7 @@ package mib
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,9 +49,9 @@ func formatOf(path string, data []byte) format {
 // output, choosing the parser with formatOf. Errors name the file (and
 // the line, as *ParseError).
 func LoadFile(path string) (*Store, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
-		return nil, fmt.Errorf("mib: %w", err)
+		return nil, err
 	}
 	switch formatOf(path, data) {
 	case formatSnmprec:
@@ -71,4 +72,32 @@ func Open(spec string) (*Store, error) {
 		return Profile(spec)
 	}
 	return LoadFile(spec)
+}
+
+// MaxFileSize bounds a data file LoadFile reads.
+const MaxFileSize = 256 << 20
+
+// readBounded reads a regular file of at most MaxFileSize bytes: a device
+// or FIFO named as a data file (/dev/zero) would never end.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("mib: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("mib: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("mib: %s: not a regular file (%s)", path, st.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("mib: %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("mib: %s: larger than %d bytes", path, MaxFileSize)
+	}
+	return data, nil
 }

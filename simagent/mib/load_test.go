@@ -217,3 +217,14 @@ func BenchmarkLoadWalk50k(b *testing.B) {
 		}
 	}
 }
+
+// Issue 15 (a sibling of finding 6): a data file that never ends (a
+// device, a FIFO) is refused, not read forever.
+func TestLoadFileRefusesWhatIsNotARegularFile(t *testing.T) {
+	_, err := LoadFile("/dev/zero")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "/dev/zero: not a regular file")
+	_, err = LoadFile(t.TempDir())
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "not a regular file")
+}
