@@ -16,6 +16,9 @@ const (
 	// ModeNetns runs one fleet per site, each in its own Linux network
 	// namespace behind a veth pair, and allows kernel faults (needs root).
 	ModeNetns = "netns"
+	// ModeK8s runs one simagent pod per site in Kubernetes; kernel faults
+	// become Chaos Mesh experiments (see package k8s/chaos).
+	ModeK8s = "k8s"
 )
 
 // Site is one netns test host: a namespace with its share of the agents.
@@ -38,6 +41,9 @@ type KernelFault struct {
 	LinkDown  *KernelLinkDown  `json:"linkDown,omitempty"`
 	Flap      *KernelFlap      `json:"flap,omitempty"`
 	Netem     *KernelNetem     `json:"netem,omitempty"`
+	// PodRestart restarts the site's simagent container once, when the
+	// phase starts (mode: k8s only).
+	PodRestart *KernelPodRestart `json:"podRestart,omitempty"`
 }
 
 // Directions of kernel faults, seen from the poller.
@@ -90,9 +96,19 @@ type KernelNetem struct {
 	Delay  Duration `json:"delay,omitempty"`
 	Jitter Duration `json:"jitter,omitempty"`
 	Loss   float64  `json:"loss,omitempty"`
+	// Duplicate and Corrupt are the shares of packets duplicated and
+	// corrupted, in [0, 1] (mode: k8s only: netns's netem does delay,
+	// jitter and loss).
+	Duplicate float64 `json:"duplicate,omitempty"`
+	Corrupt   float64 `json:"corrupt,omitempty"`
 	// Dir is fromAgents (default), toAgents or both.
 	Dir string `json:"dir,omitempty"`
 }
+
+// KernelPodRestart kills the site's simagent container (Chaos Mesh
+// PodChaos container-kill); the kubelet starts it again in the same pod,
+// so the agents keep their addresses and come back with a fresh uptime.
+type KernelPodRestart struct{}
 
 // Kind names the fault that is set ("drop", "flap", ...), "" if none.
 func (k KernelFault) Kind() string {
@@ -111,6 +127,7 @@ func (k KernelFault) kinds() []string {
 	}{
 		{k.Drop != nil, "drop"}, {k.Blackhole != nil, "blackhole"}, {k.Bandwidth != nil, "bandwidth"},
 		{k.LinkDown != nil, "linkDown"}, {k.Flap != nil, "flap"}, {k.Netem != nil, "netem"},
+		{k.PodRestart != nil, "podRestart"},
 	} {
 		if c.set {
 			out = append(out, c.name)
@@ -137,7 +154,16 @@ func (k KernelFault) String() string {
 			s += " x" + strconv.Itoa(k.Flap.Cycles)
 		}
 	case k.Netem != nil:
-		s += fmt.Sprintf("netem delay %s jitter %s loss %s%%", k.Netem.Delay.D(), k.Netem.Jitter.D(), strconv.FormatFloat(k.Netem.Loss*100, 'f', -1, 64)) + suffix(k.Netem.Dir)
+		s += fmt.Sprintf("netem delay %s jitter %s loss %s%%", k.Netem.Delay.D(), k.Netem.Jitter.D(), strconv.FormatFloat(k.Netem.Loss*100, 'f', -1, 64))
+		if k.Netem.Duplicate > 0 {
+			s += " duplicate " + strconv.FormatFloat(k.Netem.Duplicate*100, 'f', -1, 64) + "%"
+		}
+		if k.Netem.Corrupt > 0 {
+			s += " corrupt " + strconv.FormatFloat(k.Netem.Corrupt*100, 'f', -1, 64) + "%"
+		}
+		s += suffix(k.Netem.Dir)
+	case k.PodRestart != nil:
+		s += "pod restart"
 	default:
 		s += "none"
 	}
@@ -214,6 +240,13 @@ func ParseBitrate(s string) (Bitrate, error) {
 // IsNetns reports whether the scenario runs in netns mode.
 func (s *Scenario) IsNetns() bool { return s.Mode == ModeNetns }
 
+// IsK8s reports whether the scenario runs in pods mode (Kubernetes).
+func (s *Scenario) IsK8s() bool { return s.Mode == ModeK8s }
+
+// HasSites reports whether the scenario's agents live in sites with
+// kernel faults: netns or k8s mode.
+func (s *Scenario) HasSites() bool { return s.IsNetns() || s.IsK8s() }
+
 // SiteAgents is how many agents each site gets: fleet.agents spread over
 // the sites in proportion to their agents (so a short profile's smaller
 // fleet.agents shrinks every site alike), each at least one. A scenario
@@ -264,12 +297,12 @@ func (s *Scenario) modeDefaults() (string, string) {
 	switch s.Mode {
 	case ModeInProcess:
 		if len(s.Fleet.Sites) > 0 {
-			return "fleet.sites", "sites need mode: netns"
+			return "fleet.sites", "sites need mode: netns or k8s"
 		}
 		return "", ""
-	case ModeNetns:
+	case ModeNetns, ModeK8s:
 	default:
-		return "mode", fmt.Sprintf("unknown mode %q (want %s or %s)", s.Mode, ModeInProcess, ModeNetns)
+		return "mode", fmt.Sprintf("unknown mode %q (want %s, %s or %s)", s.Mode, ModeInProcess, ModeNetns, ModeK8s)
 	}
 	const maxSites = 64 // netns.MaxSites
 	if len(s.Fleet.Sites) > maxSites {
@@ -297,7 +330,7 @@ func (s *Scenario) modeDefaults() (string, string) {
 		return "fleet.agents", "a netns site holds at most 4094 agents: use fleet.sites"
 	}
 	if s.Fleet.ByPort {
-		return "fleet.byPort", "not in netns mode (agents take the site's addresses)"
+		return "fleet.byPort", "not in " + s.Mode + " mode (the mode places the agents)"
 	}
 	return "", ""
 }
@@ -306,7 +339,7 @@ func (s *Scenario) modeDefaults() (string, string) {
 // fit to the sites. It runs after the short profile's defaults.
 func (s *Scenario) checkKernel() (string, string) {
 	sites := 0
-	if s.IsNetns() {
+	if s.HasSites() {
 		sites = len(s.Fleet.SiteAgents())
 		if s.Short.Agents < sites {
 			return "short.agents", fmt.Sprintf("must be at least the number of sites (%d)", sites)
@@ -315,10 +348,13 @@ func (s *Scenario) checkKernel() (string, string) {
 	for i, ph := range s.Phases {
 		for j, k := range ph.Kernel {
 			p := "phases[" + strconv.Itoa(i) + "].kernel[" + strconv.Itoa(j) + "]"
-			if !s.IsNetns() {
-				return p, "kernel faults need mode: netns"
+			if !s.HasSites() {
+				return p, "kernel faults need mode: netns or k8s"
 			}
 			if bp, m := k.validate(p, sites); m != "" {
+				return bp, m
+			}
+			if bp, m := k.forMode(p, s.Mode); m != "" {
 				return bp, m
 			}
 		}
@@ -359,7 +395,7 @@ func (k KernelFault) validate(p string, sites int) (string, string) {
 	}
 	switch kinds := k.kinds(); len(kinds) {
 	case 0:
-		return p, "set one of drop, blackhole, bandwidth, linkDown, flap, netem"
+		return p, "set one of drop, blackhole, bandwidth, linkDown, flap, netem, podRestart"
 	case 1:
 	default:
 		return p, "set one fault per entry, not " + strings.Join(kinds, " and ")
@@ -405,10 +441,30 @@ func (k KernelFault) validate(p string, sites int) (string, string) {
 			return p + ".netem.jitter", "must be in [0, 1h]"
 		case !(n.Loss >= 0 && n.Loss <= 1):
 			return p + ".netem.loss", "must be in [0, 1]"
+		case !(n.Duplicate >= 0 && n.Duplicate <= 1):
+			return p + ".netem.duplicate", "must be in [0, 1]"
+		case !(n.Corrupt >= 0 && n.Corrupt <= 1):
+			return p + ".netem.corrupt", "must be in [0, 1]"
 		}
 		if m := checkDir(n.Dir); m != "" {
 			return p + ".netem.dir", m
 		}
+	}
+	return "", ""
+}
+
+// forMode refuses the faults only one mode can make.
+func (k KernelFault) forMode(p, mode string) (string, string) {
+	if mode == ModeK8s {
+		return "", ""
+	}
+	switch {
+	case k.PodRestart != nil:
+		return p + ".podRestart", "needs mode: k8s (a pod to restart)"
+	case k.Netem != nil && k.Netem.Duplicate > 0:
+		return p + ".netem.duplicate", "needs mode: k8s (netns's netem does delay, jitter and loss)"
+	case k.Netem != nil && k.Netem.Corrupt > 0:
+		return p + ".netem.corrupt", "needs mode: k8s (netns's netem does delay, jitter and loss)"
 	}
 	return "", ""
 }

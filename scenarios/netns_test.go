@@ -39,8 +39,11 @@ func TestNetnsSchema(t *testing.T) {
 		{name: "bad rate", kernel: `[{site: 0, bandwidth: {rate: fast}}]`, wantErr: "bandwidth.rate"},
 		{name: "bad dir", kernel: `[{site: 0, drop: {prob: 0.1, dir: up}}]`, wantErr: `drop.dir: unknown direction "up"`},
 		{name: "two link faults", kernel: `[{site: 0, linkDown: {}}, {site: 0, flap: {down: 1s, up: 1s}}]`, wantErr: "kernel[1]: site 0 already has a link fault"},
-		{name: "in-process", mode: "inprocess", kernel: `[]`, wantErr: "fleet.sites: sites need mode: netns"},
-		{name: "bad mode", mode: "k8s", kernel: `[]`, wantErr: `mode: unknown mode "k8s"`},
+		{name: "in-process", mode: "inprocess", kernel: `[]`, wantErr: "fleet.sites: sites need mode: netns or k8s"},
+		{name: "bad mode", mode: "pods", kernel: `[]`, wantErr: `mode: unknown mode "pods"`},
+		{name: "pod restart in netns", kernel: `[{site: 0, podRestart: {}}]`, wantErr: "phases[0].kernel[0].podRestart: needs mode: k8s"},
+		{name: "duplicate in netns", kernel: `[{site: 0, netem: {duplicate: 0.1}}]`, wantErr: "phases[0].kernel[0].netem.duplicate: needs mode: k8s"},
+		{name: "corrupt out of range", kernel: `[{site: 0, netem: {corrupt: 2}}]`, wantErr: "phases[0].kernel[0].netem.corrupt: must be in [0, 1]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			y := strings.ReplaceAll(netnsBase, "KERNEL", tc.kernel)
