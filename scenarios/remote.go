@@ -16,7 +16,7 @@ func (f *Fleet) IsRemote() bool { return len(f.Remote) > 0 }
 // homeDefaults checks where the fleet lives: in the harness's process
 // (default), in fleet.processes simagent child processes, or in running
 // simagent processes at fleet.remote; not more than one, and neither with
-// netns mode.
+// netns or k8s mode.
 func (s *Scenario) homeDefaults() (string, string) {
 	f := &s.Fleet
 	switch {
@@ -26,10 +26,10 @@ func (s *Scenario) homeDefaults() (string, string) {
 		return "fleet.processes", fmt.Sprintf("%d processes for %d agents: at most one process per agent", f.Processes, f.Agents)
 	case f.Processes > 0 && f.IsRemote():
 		return "fleet.remote", "give fleet.remote (running simagents) or fleet.processes (started by the harness), not both"
-	case f.Processes > 0 && s.IsNetns():
-		return "fleet.processes", "netns mode runs each site's agents in its namespace; fleet.processes is for in-process scenarios"
-	case f.IsRemote() && s.IsNetns():
-		return "fleet.remote", "a remote fleet lives where it runs; netns mode builds its own sites"
+	case f.Processes > 0 && s.HasSites():
+		return "fleet.processes", s.Mode + " mode runs each site's agents in its namespace or pod; fleet.processes is for in-process scenarios"
+	case f.IsRemote() && s.HasSites():
+		return "fleet.remote", "a remote fleet lives where it runs; " + s.Mode + " mode builds its own sites"
 	}
 	seen := map[string]int{}
 	for i, u := range f.Remote {
