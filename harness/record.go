@@ -11,6 +11,13 @@ import (
 	"github.com/snmpchaos/snmpchaos/simagent"
 )
 
+// MaxErrorKinds bounds the kinds of error a run counts apart; the kinds
+// seen after that many count as OtherErrorKind.
+const MaxErrorKinds = 64
+
+// OtherErrorKind counts errors of kinds past MaxErrorKinds.
+const OtherErrorKind = "other"
+
 // pollState is one scheduled poll, from dispatch to its report.
 type pollState struct {
 	poll      Poll
@@ -140,6 +147,11 @@ func (r *recorder) done(ps *pollState, res Result) {
 	r.window = append(r.window, lat)
 	if res.Err != nil {
 		k := poller.ErrorKind(res.Err)
+		if _, ok := r.counts.ByError[k]; !ok && len(r.counts.ByError) >= MaxErrorKinds {
+			// A poller (an external one says what it likes) that makes up
+			// a kind per poll must not grow the report without bound.
+			k = OtherErrorKind
+		}
 		r.counts.Failed++
 		r.counts.ByError[k]++
 		ph.failed++

@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,3 +92,30 @@ func TestLatencyHist(t *testing.T) {
 	h.add(time.Hour) // past the last bucket
 	assert.Equal(t, time.Hour, h.quantile(1))
 }
+
+// Issue 15 (a sibling of finding 4): a poller that reports a new error kind
+// per poll (an external one may) does not grow the counts without bound,
+// and a kind that is not a short identifier is counted as "error".
+func TestRecorderBoundsErrorKinds(t *testing.T) {
+	var gen uint64
+	r, _ := newTestRecorder(t, &gen)
+	now := time.Now()
+	target := Target{Index: 1, Addr: netip.MustParseAddrPort("127.0.0.2:161")}
+	const polls = 3 * MaxErrorKinds
+	for i := range polls {
+		ps := r.begin(Poll{ID: uint64(i + 1), Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now)
+		r.done(ps, Result{Err: kindErr(fmt.Sprintf("kind%d", i))})
+	}
+	ps := r.begin(Poll{ID: polls + 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now)
+	r.done(ps, Result{Err: kindErr("not a kind: " + strings.Repeat("x", 100))})
+	c, _ := r.finish(now.Add(time.Second))
+	assert.Equal(t, polls+1, c.Failed, "every failure is counted")
+	assert.Len(t, c.ByError, MaxErrorKinds+1, "64 kinds and other")
+	assert.Equal(t, polls-MaxErrorKinds+1, c.ByError[OtherErrorKind]+c.ByError["error"])
+	assert.Equal(t, 1, c.ByError["kind0"])
+}
+
+type kindErr string
+
+func (k kindErr) Error() string { return "poll failed: " + string(k) }
+func (k kindErr) Kind() string  { return string(k) }

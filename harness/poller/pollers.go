@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -193,6 +194,10 @@ func (e *kindError) Unwrap() error { return e.err }
 // Kind is the error's kind.
 func (e *kindError) Kind() string { return e.kind }
 
+// kindRE is what an error's own Kind() must look like to be reported as
+// a kind: a short identifier.
+var kindRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,39}$`)
+
 // ErrorKind classifies a poll error for reports: pollerlib's outcomes
 // (timeout, tooBig, circuitOpen, ...), an error's own Kind() string method
 // if it has one, "canceled", "emfile" (too many open files), "timeout",
@@ -203,7 +208,10 @@ func ErrorKind(err error) string {
 	}
 	var k interface{ Kind() string }
 	if errors.As(err, &k) {
-		return k.Kind()
+		if kind := k.Kind(); kindRE.MatchString(kind) {
+			return kind
+		}
+		return "error" // not a kind (a poller in another process wrote it)
 	}
 	if o := pollerlib.Outcome(err); o != pollerlib.OutcomeError {
 		return o
