@@ -79,12 +79,19 @@ func (c *v3Counters) snapshot() V3Stats {
 		EngineChanges: c.engineChanges.Load(), BadMAC: c.badMAC.Load()}
 }
 
+// maxV3Keys bounds the localised keys a poller keeps: engine IDs come
+// from the agents, and one that reports a new engine ID each time must
+// not grow the cache without bound. Past it an arbitrary entry goes
+// (keys are localised again when needed).
+const maxV3Keys = 1 << 18
+
 // v3Cache holds hashed passphrases per user and localised keys per
 // (engine ID, user), for every session of a poller.
 type v3Cache struct {
 	mu      sync.Mutex
 	masters map[usm.User]*v3Master
 	keys    map[v3KeyID]*usm.Keys
+	max     int // bound of keys (0: maxV3Keys)
 }
 
 type v3Master struct {
@@ -120,6 +127,16 @@ func (c *v3Cache) localized(u usm.User, engineID []byte) *usm.Keys {
 	defer c.mu.Unlock()
 	if old := c.keys[v3KeyID{string(engineID), u}]; old != nil {
 		return old
+	}
+	limit := c.max
+	if limit <= 0 {
+		limit = maxV3Keys
+	}
+	for id := range c.keys {
+		if len(c.keys) < limit {
+			break
+		}
+		delete(c.keys, id)
 	}
 	c.keys[v3KeyID{string(engineID), u}] = k
 	return k
