@@ -130,7 +130,15 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 						k-- // the engine is known now: send again at once
 						break wait
 					}
-					continue
+					if rp.id == id {
+						// The resends are spent and the agent answered the
+						// latest one with a Report again (a report storm):
+						// more attempts would meet the same Report after
+						// timeouts, so fail now, as gosnmp does at the first.
+						outcome = resultFail
+						return nil, err
+					}
+					continue // a Report to an earlier attempt
 				}
 				if err != nil {
 					decodeErr = err

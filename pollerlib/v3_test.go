@@ -127,6 +127,27 @@ func TestV3ReportStormIsBounded(t *testing.T) {
 	require.NoError(t, err, "after the storm")
 }
 
+// Under a report storm a Get fails with the agent's Report once its
+// immediate resends are spent, and does not wait out its retries' timeouts
+// first (which made the p99 of v3-engine-reboot's report-storm phase 1.4 s).
+func TestV3ReportStormFailsAtTheReport(t *testing.T) {
+	f, clk := startV3Fleet(t, 9, 1)
+	p := newPoller(t, withClock(clk.Now), WithTimeouts(2*time.Second, time.Second, 5*time.Second), WithRetries(3), WithBreaker(0, 0))
+	tg := v3Target(f, 0)
+	_, err := p.Get(ctxTimeout(t, 10*time.Second), tg, oidSysDescr)
+	require.NoError(t, err)
+	setV3Faults(t, f, "report-storm=1m")
+	before, st0 := f.Stats().Requests, p.Stats()
+	_, err = p.Get(ctxTimeout(t, 30*time.Second), tg, oidSysDescr)
+	var re *ReportError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, usm.StatUnknownEngineIDs, re.Stat)
+	st := p.Stats()
+	assert.Equal(t, uint64(1+maxV3Resends), f.Stats().Requests-before, "the request and its immediate resends, no retries")
+	assert.Equal(t, st0.Timeouts, st.Timeouts, "no attempt waited for its timeout")
+	assert.Equal(t, st0.Retries, st.Retries)
+}
+
 func TestV3WrongCredentialsFailFast(t *testing.T) {
 	f, clk := startV3Fleet(t, 3, 1)
 	p := newPoller(t, withClock(clk.Now))
