@@ -29,6 +29,13 @@ type runConfig struct {
 	readyTimeout   time.Duration
 	skipReadyCheck bool
 	netnsFamily    string // netns mode: the run's name family
+	// A fleet elsewhere: control URLs of running simagents (and their
+	// token), or a number of simagent children and the binary to run.
+	fleetURLs    []string
+	fleetToken   string
+	processes    int
+	processesSet bool
+	simagent     string
 }
 
 func newRunConfig(opts []Option) runConfig {
@@ -109,4 +116,28 @@ func WithNetnsFamily(family string) Option {
 			c.netnsFamily = family
 		}
 	})
+}
+
+// WithFleet drives the running simagent processes at these control URLs
+// instead of the scenario's fleet (as fleet.remote does): their agents, in
+// URL order, must serve the scenario's data and number fleet.agents.
+func WithFleet(urls ...string) Option {
+	return optionFunc(func(c *runConfig) { c.fleetURLs = urls })
+}
+
+// WithFleetToken is the bearer token of the remote fleet's control APIs.
+func WithFleetToken(token string) Option {
+	return optionFunc(func(c *runConfig) { c.fleetToken = token })
+}
+
+// WithProcesses runs the scenario's fleet in n simagent child processes
+// (0: in this process), whatever its fleet.processes says.
+func WithProcesses(n int) Option {
+	return optionFunc(func(c *runConfig) { c.processes, c.processesSet = n, true })
+}
+
+// WithSimagent is the simagent binary a fleet in child processes runs
+// (default: fleet.FindSimagent's search).
+func WithSimagent(path string) Option {
+	return optionFunc(func(c *runConfig) { c.simagent = path })
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/snmpchaos/snmpchaos/harness/invariant"
 	"github.com/snmpchaos/snmpchaos/harness/probe"
 	"github.com/snmpchaos/snmpchaos/scenarios"
-	"github.com/snmpchaos/snmpchaos/simagent"
 )
 
 // ErrBadInput is wrapped by Run's errors about its arguments.
@@ -125,6 +124,12 @@ func (r *run) fleetConfig() (fleet.Config, error) {
 // startFleet starts the agents in this process and waits until they
 // answer.
 func (r *run) startFleet(ctx context.Context) error {
+	if urls := r.remoteURLs(); len(urls) > 0 {
+		return r.startRemote(ctx, urls)
+	}
+	if n := r.processes(); n > 0 {
+		return r.startSpawned(ctx, n)
+	}
 	c, err := r.fleetConfig()
 	if err != nil {
 		return err
@@ -177,6 +182,9 @@ func (r *run) execute(ctx context.Context) error {
 	stopSampling()
 	r.progressNow()
 	r.rep.Fleet = r.fleet.Stats()
+	if pr, ok := r.fleet.(processReporter); ok {
+		r.rep.FleetProcesses = pr.Processes()
+	}
 	if err := r.fleet.Close(); err != nil {
 		r.log.Warn("harness: fleet close", "err", err)
 	}
@@ -297,15 +305,9 @@ func (r *run) applyPhase(i int) error {
 		}
 		slices.Sort(r.faultyBefore[i])
 	}
-	if _, err := r.fleet.SetFaults(simagent.Selector{All: true}, simagent.Faults{}); err != nil {
-		return fmt.Errorf("harness: phase %s: clear faults: %w", ph.Name, err)
-	}
-	var descr []string
-	for j, fs := range ph.Faults {
-		if _, err := r.fleet.SetFaults(fs.Selector, fs.Faults); err != nil {
-			return fmt.Errorf("harness: phase %s: faults[%d]: %w", ph.Name, j, err)
-		}
-		descr = append(descr, fs.Selector.String()+": "+simagent.FormatFaultSpec(fs.Faults))
+	descr, applies, err := r.applyAgentFaults(i)
+	if err != nil {
+		return err
 	}
 	kernel, err := r.enterKernel(i)
 	if err != nil {
@@ -314,7 +316,7 @@ func (r *run) applyPhase(i int) error {
 	r.mu.Lock()
 	r.stage = "load"
 	r.mu.Unlock()
-	r.rep.Phases = append(r.rep.Phases, PhaseReport{Name: ph.Name, Start: time.Since(r.t0), Faults: descr, Kernel: kernel})
+	r.rep.Phases = append(r.rep.Phases, PhaseReport{Name: ph.Name, Start: time.Since(r.t0), Faults: descr, Kernel: kernel, Apply: applies})
 	if i > 0 {
 		r.rep.Phases[i-1].End = r.rep.Phases[i].Start
 	}

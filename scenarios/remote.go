@@ -51,7 +51,7 @@ func CheckControlURL(s string) error {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%q: %w", s, err)
+		return fmt.Errorf("%q: want a control API URL like http://HOST:PORT: %w", s, err)
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 		return fmt.Errorf("%q: want a control API URL like http://HOST:PORT", s)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:

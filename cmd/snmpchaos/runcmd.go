@@ -30,13 +30,17 @@ type runOptions struct {
 	logLevel slog.Level
 	// netnsFamily names netns mode's namespaces ("" default).
 	netnsFamily string
+	fleet    fleetFlags
+	fleetOpt []harness.Option
 }
 
 func runUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, `Usage: snmpchaos run SCENARIO|FILE [flags]
 
 Runs a bundled scenario (see snmpchaos list) or a scenario file against a
-poller: starts the simulated fleet on loopback, drives the load through the
+poller: starts the simulated fleet on loopback (in this process, or in
+--processes simagent child processes), or drives running simagents at
+--fleet URLs through their control APIs; drives the load through the
 scenario's phases and faults, then checks the invariants. Progress goes to
 stderr (one line a second), the verdict to stdout, and the reports into
 --out: report.txt, report.json, report.html (plots) and junit.xml.
@@ -71,6 +75,7 @@ func parseRunFlags(args []string, stdout io.Writer) (*runOptions, error) {
 	fs.StringVar(&o.progress, "progress", "auto", "progress `MODE` on stderr: auto (rewrite one line on a terminal, a line a second otherwise), lines, or off")
 	fs.StringVar(&o.netnsFamily, "netns-family", "", "netns mode: start the names of namespaces, links and tables with `FAMILY` (1-3 lowercase letters; default sc), as snmpchaos cleanup --family takes it")
 	level := fs.String("log-level", "warn", "log the run's lifecycle on stderr at `LEVEL`: debug, info, warn or error")
+	o.fleet.register(fs)
 	pos, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		runUsage(stdout, fs)
@@ -99,6 +104,9 @@ func parseRunFlags(args []string, stdout io.Writer) (*runOptions, error) {
 	}
 	if o.netnsFamily != "" && !familyRE.MatchString(o.netnsFamily) {
 		return nil, fmt.Errorf("--netns-family %q: want 1-3 lowercase letters", o.netnsFamily)
+	}
+	if o.fleetOpt, err = o.fleet.options(fs); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -146,7 +154,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// middle of a status line.
 	pp := harness.NewProgressPrinter(stderr, o.progress == "auto" && harness.IsTerminal(stderr))
 	logger := slog.New(slog.NewTextHandler(pp, &slog.HandlerOptions{Level: o.logLevel}))
-	opts := []harness.Option{harness.WithShort(o.short), harness.WithLogger(logger), harness.WithSeed(seed), harness.WithNetnsFamily(o.netnsFamily)}
+	opts := append([]harness.Option{harness.WithShort(o.short), harness.WithLogger(logger), harness.WithSeed(seed), harness.WithNetnsFamily(o.netnsFamily)}, o.fleetOpt...)
 	if o.progress != "off" {
 		opts = append(opts, harness.WithProgress(pp.Update))
 	}

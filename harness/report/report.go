@@ -3,6 +3,7 @@ package report
 import (
 	"time"
 
+	"github.com/snmpchaos/snmpchaos/harness/fleet"
 	"github.com/snmpchaos/snmpchaos/harness/pollapi"
 	"github.com/snmpchaos/snmpchaos/simagent"
 )
@@ -33,15 +34,22 @@ type Report struct {
 	Mode         string        `json:"mode,omitempty"`
 	Sites        []SiteReport  `json:"sites,omitempty"`
 	KernelEvents []KernelEvent `json:"kernelEvents,omitempty"`
+	// FleetProcesses are the simagent processes of a fleet outside the
+	// harness (Mode "processes" or "remote"): their resources, fault
+	// changes and outages, apart from the harness's own probes.
+	FleetProcesses []fleet.ProcessReport `json:"fleetProcesses,omitempty"`
 }
 
 // PhaseReport is one phase's outcome.
 type PhaseReport struct {
-	Name      string        `json:"name"`
-	Start     time.Duration `json:"start"` // since the run started
-	End       time.Duration `json:"end"`
-	Faults    []string      `json:"faults,omitempty"` // "selector: spec"
-	Kernel    []string      `json:"kernel,omitempty"` // netns: "site 1: drop 5%"
+	Name   string        `json:"name"`
+	Start  time.Duration `json:"start"` // since the run started
+	End    time.Duration `json:"end"`
+	Faults []string      `json:"faults,omitempty"` // "selector: spec"
+	Kernel []string      `json:"kernel,omitempty"` // netns: "site 1: drop 5%"
+	// Apply is how long each process of a fleet outside the harness took
+	// to confirm the phase's faults; the phase started after the last.
+	Apply     []fleet.Apply `json:"apply,omitempty"`
 	Polls     int           `json:"polls"`
 	Succeeded int           `json:"succeeded"`
 	Failed    int           `json:"failed"`

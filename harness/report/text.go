@@ -25,6 +25,7 @@ func WriteText(w io.Writer, r *Report) error {
 	writeTextHeader(bw, r)
 	writeTextInvariants(bw, r)
 	writeTextPhases(bw, r)
+	writeTextFleet(bw, r)
 	p := r.Polls
 	fmt.Fprintf(bw, "\nPolls: %d scheduled, %d succeeded, %d failed, %d unreported, %d duplicate; %d skipped (no free slot), %d overdue\n",
 		p.Scheduled, p.Succeeded, p.Failed, p.Unreported, p.Duplicate, p.Skipped, p.Overdue)

@@ -1,0 +1,141 @@
+package fleet
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snmpchaos/snmpchaos/simagent"
+	"github.com/snmpchaos/snmpchaos/simagent/control"
+)
+
+// freePort returns a port free now for network ("udp" or "tcp") on ip.
+func freePort(t *testing.T, network, ip string) int {
+	t.Helper()
+	switch network {
+	case "udp":
+		c, err := net.ListenPacket("udp4", ip+":0")
+		require.NoError(t, err)
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	default:
+		l, err := net.Listen("tcp4", ip+":0")
+		require.NoError(t, err)
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+}
+
+// agentProc is a simagent process a test started by hand, as a user runs
+// one on another host.
+type agentProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	url   string
+}
+
+func startAgents(t *testing.T, args ...string) *agentProc {
+	t.Helper()
+	cmd := exec.Command(simagentBinary(t), append(args, "--stop-on-stdin-eof", "--log-level", "warn")...)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	p := &agentProc{cmd: cmd, stdin: stdin}
+	t.Cleanup(p.stop)
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	m := controlRE.FindStringSubmatch(strings.TrimSpace(line))
+	require.NotNil(t, m, line)
+	p.url = m[1]
+	go func() { _, _ = io.Copy(io.Discard, out) }() // ends at the process's exit
+	return p
+}
+
+func (p *agentProc) stop() {
+	_ = p.stdin.Close()
+	_ = p.cmd.Wait()
+}
+
+func (p *agentProc) kill() {
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+}
+
+func hasEvent(r *Remote, proc int, kind string) bool {
+	return slices.ContainsFunc(r.Processes()[proc].Events, func(e Event) bool { return e.Kind == kind })
+}
+
+// TestRemoteFleetSurvivesAProcessRestart: one of two processes is killed
+// and started again on the same addresses; the fleet sees it go and come
+// back and applies its faults again.
+func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
+	store := profile(t, "if-mib:1")
+	udp0, udp1 := freePort(t, "udp", "127.16.213.1"), freePort(t, "udp", "127.16.213.4")
+	ctl1 := freePort(t, "tcp", "127.0.0.1")
+	p0 := startAgents(t, "--agents", "3", "--listen", fmt.Sprintf("127.16.213.1:%d", udp0), "--profile", "if-mib:1", "--control", "127.0.0.1:0")
+	args1 := []string{"--agents", "3", "--listen", fmt.Sprintf("127.16.213.4:%d", udp1), "--profile", "if-mib:1", "--control", fmt.Sprintf("127.0.0.1:%d", ctl1)}
+	p1 := startAgents(t, args1...)
+
+	r, err := Dial(t.Context(), RemoteConfig{URLs: []string{p0.url, p1.url}, Store: store, Community: "public", Seed: 1, Watch: 20 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close() })
+	require.Equal(t, 6, r.Len())
+	assert.Equal(t, "127.16.213.6", r.Addr(5).Addr().String())
+
+	blackhole := simagent.Faults{Blackhole: &simagent.Blackhole{}}
+	_, err = r.ApplyPhase(t.Context(), "p", []PhaseSet{{Selector: simagent.Selector{Index: ptr(4)}, Faults: blackhole}})
+	require.NoError(t, err)
+	require.Error(t, get(t, r.Addr(4)))
+
+	p1.kill()
+	require.Eventually(t, func() bool { return hasEvent(r, 1, "down") }, 30*time.Second, 10*time.Millisecond)
+	assert.Error(t, get(t, r.Addr(3)), "its agents are gone")
+	assert.NoError(t, get(t, r.Addr(0)), "the other process's agents answer")
+
+	startAgents(t, args1...)
+	require.Eventually(t, func() bool { return hasEvent(r, 1, "reapplied") }, 30*time.Second, 10*time.Millisecond)
+	assert.True(t, hasEvent(r, 1, "up"))
+	assert.True(t, hasEvent(r, 1, "restarted"))
+	assert.NoError(t, get(t, r.Addr(3)), "back")
+	assert.Error(t, get(t, r.Addr(4)), "its fault applied again")
+	c, err := control.NewClient(p1.url)
+	require.NoError(t, err)
+	a, err := c.Agents(t.Context(), "index=1")
+	require.NoError(t, err)
+	assert.Equal(t, blackhole, a[0].Faults)
+	pr := r.Processes()[1]
+	assert.Positive(t, pr.Down)
+	assert.False(t, hasEvent(r, 0, "down"))
+
+	// Close leaves processes it did not start running, without faults.
+	require.NoError(t, r.Close())
+	require.NoError(t, get(t, r.Addr(4)))
+	v, err := c.Faults(t.Context(), "")
+	require.NoError(t, err)
+	require.Len(t, v.Groups, 1)
+	assert.Equal(t, simagent.Faults{}, v.Groups[0].Faults)
+}
+
+func TestDialRefusesMismatches(t *testing.T) {
+	p := startAgents(t, "--agents", "2", "--listen", "127.16.213.20:0", "--profile", "if-mib:1", "--control", "127.0.0.1:0")
+	_, err := Dial(t.Context(), RemoteConfig{URLs: []string{p.url}, Store: profile(t, "if-mib:1"), Agents: 3})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "2 agents together")
+	_, err = Dial(t.Context(), RemoteConfig{URLs: []string{p.url, p.url}, Store: profile(t, "if-mib:1")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "both at")
+	_, err = Dial(t.Context(), RemoteConfig{URLs: []string{"127.0.0.1:1"}, Store: profile(t, "if-mib:1")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "fleet.remote[0]")
+}
