@@ -30,8 +30,8 @@ type runOptions struct {
 	logLevel slog.Level
 	// netnsFamily names netns mode's namespaces ("" default).
 	netnsFamily string
-	fleet    fleetFlags
-	fleetOpt []harness.Option
+	fleet       fleetFlags
+	fleetOpt    []harness.Option
 }
 
 func runUsage(w io.Writer, fs *flag.FlagSet) {
