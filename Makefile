@@ -55,7 +55,7 @@ netns-test:
 # The fleet and poller benchmarks run fixed measurement windows whatever
 # -benchtime says; the codec microbenchmarks want a normal benchtime.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 30m ./simagent/ ./pollerlib/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 30m ./simagent/ ./pollerlib/ ./harness/
 	$(GO) test -run '^$$' -bench . -benchmem ./snmp/ber/
 
 # The end-to-end scale benchmark: the largest fleet (in a child process)

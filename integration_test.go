@@ -5,8 +5,10 @@ package snmpchaos_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,7 +27,40 @@ import (
 
 // TestMain checks that nothing leaks from the runs themselves: the leaky
 // pollers are released after their runs.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "snmpchaos-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	simagentDir = dir
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		_ = os.RemoveAll(dir)
+		os.Exit(code)
+	}))
+}
+
+// simagentDir holds the simagent binary the runs with the fleet in child
+// processes start, built once by simagentBinary.
+var simagentDir string
+
+var buildSimagent = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(simagentDir, "simagent")
+	out, err := exec.Command("go", "build", "-o", bin, "./cmd/simagent").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./cmd/simagent: %w: %s", err, out)
+	}
+	return bin, nil
+})
+
+// inProcesses are the options that run a scenario's fleet in 2 simagent
+// child processes.
+func inProcesses(t *testing.T) []harness.Option {
+	t.Helper()
+	bin, err := buildSimagent()
+	require.NoError(t, err)
+	return []harness.Option{harness.WithProcesses(2), harness.WithSimagent(bin)}
+}
 
 // base gives each run a 127.x network of its own.
 var base = 40
@@ -40,14 +75,14 @@ func load(t *testing.T, name string) *scenarios.Scenario {
 }
 
 // run drives sc's short profile with the named poller.
-func run(t *testing.T, sc *scenarios.Scenario, poller string) *harness.Report {
+func run(t *testing.T, sc *scenarios.Scenario, poller string, more ...harness.Option) *harness.Report {
 	t.Helper()
 	p, err := harness.NewPoller(poller, harness.SettingsFor(sc.Shortened()))
 	require.NoError(t, err)
 	if r, ok := p.(harness.Releaser); ok {
 		t.Cleanup(r.Release)
 	}
-	opts := []harness.Option{harness.WithShort(true)}
+	opts := append([]harness.Option{harness.WithShort(true)}, more...)
 	if _, broken := p.(harness.Releaser); broken {
 		opts = append(opts, harness.WithSettleTimeout(2*time.Second)) // it will not settle
 	}
@@ -74,6 +109,9 @@ func keep(t *testing.T, rep *harness.Report, poller string) {
 		return
 	}
 	out := filepath.Join(dir, rep.Scenario+"-"+poller)
+	if rep.Mode != "" {
+		out += "-" + rep.Mode
+	}
 	if _, err := harness.WriteAll(out, rep); err != nil {
 		t.Logf("writing reports to %s: %v", out, err)
 	}
@@ -92,21 +130,61 @@ func TestBundledScenariosPassWithPollerlib(t *testing.T) {
 	}
 }
 
-func TestNegativeControlsFailOnTheirInvariant(t *testing.T) {
-	cases := []struct{ scenario, poller string }{
-		{"fd-leak", "gosnmp-leaky"},
-		{"baseline", "broken-socket-leak"},
-		{"blackhole-recovery", "broken-goroutine-leak"},
-		{"quickstart", "broken-partial-walk"},
-		{"baseline", "broken-lost-poll"},
+// TestBundledScenariosPassInTwoProcesses: every in-process scenario
+// passes with its fleet in 2 simagent child processes, driven over their
+// control APIs.
+func TestBundledScenariosPassInTwoProcesses(t *testing.T) {
+	for _, name := range scenarios.Names() {
+		t.Run(name, func(t *testing.T) {
+			sc := load(t, name)
+			if sc.IsNetns() {
+				t.Skip("netns scenario: its sites are its processes")
+			}
+			rep := run(t, sc, "pollerlib", inProcesses(t)...)
+			assert.True(t, rep.Pass, "%s: every invariant holds with the fleet in 2 processes", name)
+			assert.Equal(t, "processes", rep.Mode)
+			assert.Len(t, rep.FleetProcesses, 2)
+		})
 	}
+}
+
+// negativeControls pair each broken poller (and gosnmp-leaky) with a
+// scenario that shows its bug.
+var negativeControls = []struct{ scenario, poller string }{
+	{"fd-leak", "gosnmp-leaky"},
+	{"baseline", "broken-socket-leak"},
+	{"blackhole-recovery", "broken-goroutine-leak"},
+	{"quickstart", "broken-partial-walk"},
+	{"baseline", "broken-lost-poll"},
+}
+
+func TestNegativeControlsFailOnTheirInvariant(t *testing.T) {
+	testNegativeControls(t)
+}
+
+// TestNegativeControlsFailInTwoProcesses: with the fleet in 2 child
+// processes the negative controls fail their invariants, and exactly the
+// invariants they fail in-process (phase-expectations aside: the phases'
+// latencies and success move with the machine's load).
+func TestNegativeControlsFailInTwoProcesses(t *testing.T) {
+	in := testNegativeControls(t)
+	out := testNegativeControls(t, inProcesses(t)...)
+	for k, c := range negativeControls {
+		assert.Equal(t, in[k], out[k], "%s on %s: the invariants failed in-process and with the fleet in 2 processes", c.poller, c.scenario)
+	}
+}
+
+// testNegativeControls runs every negative control and returns, for each,
+// the invariants it failed (phase-expectations left out).
+func testNegativeControls(t *testing.T, opts ...harness.Option) [][]string {
 	kinds := harness.PollerKinds()
-	for _, c := range cases {
+	failed := make([][]string, len(negativeControls))
+	for k, c := range negativeControls {
 		t.Run(c.poller+"/"+c.scenario, func(t *testing.T) {
 			i := slices.IndexFunc(kinds, func(k harness.PollerKind) bool { return k.Name == c.poller })
 			require.GreaterOrEqual(t, i, 0)
 			require.NotEmpty(t, kinds[i].Breaks)
-			rep := run(t, load(t, c.scenario), c.poller)
+			rep := run(t, load(t, c.scenario), c.poller, opts...)
 			assert.False(t, rep.Pass)
 			for _, name := range kinds[i].Breaks {
 				j := slices.IndexFunc(rep.Invariants, func(iv harness.InvariantResult) bool { return iv.Name == name })
@@ -115,8 +193,14 @@ func TestNegativeControlsFailOnTheirInvariant(t *testing.T) {
 				assert.False(t, iv.Pass, "%s on %s must fail %s", c.poller, c.scenario, name)
 				assert.NotEmpty(t, iv.Evidence, "%s has evidence", name)
 			}
+			for _, iv := range rep.Invariants {
+				if !iv.Pass && iv.Name != "phase-expectations" {
+					failed[k] = append(failed[k], iv.Name)
+				}
+			}
 		})
 	}
+	return failed
 }
 
 // TestNetnsFlapPassesWithPollerlib runs netns-flap's short profile: two

@@ -133,6 +133,16 @@ type (
 	KernelEvent = report.KernelEvent
 	// SiteReport is one netns site of a run.
 	SiteReport = report.SiteReport
+	// FleetProcess is one simagent process of a fleet outside the harness.
+	FleetProcess = report.FleetProcess
+	// FleetApply is one phase's faults sent to one fleet process.
+	FleetApply = report.FleetApply
+	// FleetEvent is an outage, restart or error of a fleet process.
+	FleetEvent = report.FleetEvent
+	// ProcResources are a fleet process's /proc readings over a run.
+	ProcResources = report.ProcResources
+	// ProcSample is one /proc reading of a fleet process.
+	ProcSample = report.ProcSample
 	// ReportFiles are the paths WriteAll wrote.
 	ReportFiles = report.Files
 	// Progress is a status snapshot of a running scenario.

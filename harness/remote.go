@@ -110,11 +110,36 @@ func (r *run) readyOrClose(ctx context.Context, f fleet.Fleet, c fleet.Config) e
 	return nil
 }
 
+// fleetProcesses converts the fleet's view of its processes for the
+// report.
+func fleetProcesses(ps []fleet.ProcessReport) []FleetProcess {
+	out := make([]FleetProcess, len(ps))
+	for k, p := range ps {
+		out[k] = FleetProcess{URL: p.URL, PID: p.PID, Version: p.Version, First: p.First, Agents: p.Agents,
+			Spawned: p.Spawned, Applies: fleetApplies(p.Applies), Down: p.Down}
+		if r := p.Resources; r != nil {
+			out[k].Resources = &ProcResources{Baseline: ProcSample(r.Baseline), Peak: ProcSample(r.Peak), Last: ProcSample(r.Last), Samples: r.Samples, Error: r.Error}
+		}
+		for _, e := range p.Events {
+			out[k].Events = append(out[k].Events, FleetEvent(e))
+		}
+	}
+	return out
+}
+
+func fleetApplies(as []fleet.Apply) []FleetApply {
+	var out []FleetApply
+	for _, a := range as {
+		out = append(out, FleetApply(a))
+	}
+	return out
+}
+
 // applyAgentFaults clears every agent's faults and applies phase i's. A
 // fleet in other processes gets them in one request per process, all sent
 // at once; it returns when the last process confirmed, with each one's
 // time.
-func (r *run) applyAgentFaults(i int) ([]string, []fleet.Apply, error) {
+func (r *run) applyAgentFaults(i int) ([]string, []FleetApply, error) {
 	ph := r.sc.Phases[i]
 	var descr []string
 	for _, fs := range ph.Faults {
@@ -129,9 +154,9 @@ func (r *run) applyAgentFaults(i int) ([]string, []fleet.Apply, error) {
 		defer cancel()
 		applies, err := pa.ApplyPhase(ctx, ph.Name, sets)
 		if err != nil {
-			return descr, applies, fmt.Errorf("harness: phase %s: faults: %w", ph.Name, err)
+			return descr, fleetApplies(applies), fmt.Errorf("harness: phase %s: faults: %w", ph.Name, err)
 		}
-		return descr, applies, nil
+		return descr, fleetApplies(applies), nil
 	}
 	if _, err := r.fleet.SetFaults(simagent.Selector{All: true}, simagent.Faults{}); err != nil {
 		return descr, nil, fmt.Errorf("harness: phase %s: clear faults: %w", ph.Name, err)

@@ -17,14 +17,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/snmpchaos/snmpchaos/harness/fleet"
 	"github.com/snmpchaos/snmpchaos/harness/report"
 )
 
 // Addresses: the tests of fleets outside the process use bases 170-179.
 
 // buildSimagent builds cmd/simagent for a test.
-func buildSimagent(t *testing.T) string {
+func buildSimagent(t testing.TB) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -253,7 +252,7 @@ func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 	assert.GreaterOrEqual(t, rep.Phases[2].Success, 0.75, "recovered")
 	assert.True(t, rep.Pass, "the run passes: the outage phase has no expectations")
 	require.Len(t, rep.FleetProcesses, 2)
-	kinds := func(p fleet.ProcessReport) []string {
+	kinds := func(p FleetProcess) []string {
 		var out []string
 		for _, e := range p.Events {
 			out = append(out, e.Kind)

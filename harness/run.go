@@ -183,7 +183,7 @@ func (r *run) execute(ctx context.Context) error {
 	r.progressNow()
 	r.rep.Fleet = r.fleet.Stats()
 	if pr, ok := r.fleet.(processReporter); ok {
-		r.rep.FleetProcesses = pr.Processes()
+		r.rep.FleetProcesses = fleetProcesses(pr.Processes())
 	}
 	if err := r.fleet.Close(); err != nil {
 		r.log.Warn("harness: fleet close", "err", err)

@@ -44,9 +44,6 @@ func buildSimagent(dir string) (string, error) {
 	return bin, nil
 }
 
-// simagentBuilt returns the built binary or why there is none.
-func simagentBuilt() (string, error) { return simagentBin, simagentErr }
-
 // simagentBinary returns the built binary or fails the test.
 func simagentBinary(t *testing.T) string {
 	t.Helper()

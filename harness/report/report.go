@@ -3,7 +3,6 @@ package report
 import (
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/harness/fleet"
 	"github.com/snmpchaos/snmpchaos/harness/pollapi"
 	"github.com/snmpchaos/snmpchaos/simagent"
 )
@@ -37,7 +36,7 @@ type Report struct {
 	// FleetProcesses are the simagent processes of a fleet outside the
 	// harness (Mode "processes" or "remote"): their resources, fault
 	// changes and outages, apart from the harness's own probes.
-	FleetProcesses []fleet.ProcessReport `json:"fleetProcesses,omitempty"`
+	FleetProcesses []FleetProcess `json:"fleetProcesses,omitempty"`
 }
 
 // PhaseReport is one phase's outcome.
@@ -49,11 +48,11 @@ type PhaseReport struct {
 	Kernel []string      `json:"kernel,omitempty"` // netns: "site 1: drop 5%"
 	// Apply is how long each process of a fleet outside the harness took
 	// to confirm the phase's faults; the phase started after the last.
-	Apply     []fleet.Apply `json:"apply,omitempty"`
-	Polls     int           `json:"polls"`
-	Succeeded int           `json:"succeeded"`
-	Failed    int           `json:"failed"`
-	Skipped   int           `json:"skipped,omitempty"` // came due, never started (see PollCounts.Skipped)
+	Apply     []FleetApply `json:"apply,omitempty"`
+	Polls     int          `json:"polls"`
+	Succeeded int          `json:"succeeded"`
+	Failed    int          `json:"failed"`
+	Skipped   int          `json:"skipped,omitempty"` // came due, never started (see PollCounts.Skipped)
 	// Straddled polls were still in flight when the next phase's faults
 	// came in; they count in Polls, Succeeded and Failed but are not held
 	// to this phase's expectations, and their latency is left out of P50,

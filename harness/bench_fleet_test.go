@@ -1,4 +1,4 @@
-package fleet
+package harness
 
 import (
 	"context"
@@ -12,14 +12,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/snmpchaos/snmpchaos/harness/fleet"
 	"github.com/snmpchaos/snmpchaos/internal/benchutil"
 	"github.com/snmpchaos/snmpchaos/pollerlib"
 	"github.com/snmpchaos/snmpchaos/simagent"
+	"github.com/snmpchaos/snmpchaos/simagent/mib"
 )
 
 // pass polls every agent of f once (a 3-OID Get) with workers goroutines
 // and one pollerlib poller, and returns polls/s and the failures.
-func pass(b *testing.B, f Fleet, workers int) (rate float64, failed int) {
+func pass(b *testing.B, f fleet.Fleet, workers int) (rate float64, failed int) {
 	p, err := pollerlib.New(pollerlib.WithSockets(2))
 	require.NoError(b, err)
 	defer func() { require.NoError(b, p.Close(context.Background())) }()
@@ -55,18 +57,18 @@ func pass(b *testing.B, f Fleet, workers int) (rate float64, failed int) {
 // this process's goroutines and descriptors in each mode.
 func BenchmarkFleetOutOfProcess(b *testing.B) {
 	const agents, workers, pairs = 20000, 256, 3
-	store := profile(b, "if-mib:2")
+	store, err := mib.Profile("if-mib:2")
+	require.NoError(b, err)
 	inproc, err := simagent.Start(b.Context(), simagent.Config{
 		Agents: agents, Listen: netip.MustParseAddrPort("127.20.0.1:0"), Store: store, Seed: 42,
 	})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = inproc.Close() })
-	bin, err := simagentBuilt()
-	require.NoError(b, err)
-	cfg := spawnConfig(bin, store, "127.21.0.1:0", 2, agents)
-	cfg.Labels = nil
-	cfg.Watch = time.Second
-	spawned, err := Spawn(b.Context(), cfg)
+	bin := buildSimagent(b)
+	spawned, err := fleet.Spawn(b.Context(), fleet.SpawnConfig{
+		Binary: bin, Processes: 2, Agents: agents, Listen: netip.MustParseAddrPort("127.21.0.1:0"),
+		Profile: store.Name(), Store: store, Community: "public", Seed: 42, Watch: time.Second,
+	})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = spawned.Close() })
 
