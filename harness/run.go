@@ -62,6 +62,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, p Poller, opts ...Option) 
 	}
 	start := r.startFleet
 	if sc.IsNetns() {
+		if len(r.remoteURLs()) > 0 || r.processes() > 0 {
+			r.closePollerQuietly()
+			return nil, fmt.Errorf("%w: scenario %s is in netns mode: its agents run in the run's namespaces, not in other processes or remote simagents", ErrBadInput, sc.Name)
+		}
 		start = r.startNetns
 	}
 	if err := start(ctx); err != nil {
