@@ -50,6 +50,7 @@ integration:
 netns-test:
 	$(GO) test -race -count=1 -timeout 10m -v ./netns/
 	$(GO) test -race -count=1 -timeout 10m -v -run 'Netns' ./harness/
+	$(GO) test -race -count=1 -timeout 10m -v ./harness/fault/
 
 # Performance targets are checked here, measured side by side in one run.
 # The fleet and poller benchmarks run fixed measurement windows whatever
