@@ -14,7 +14,7 @@ import (
 )
 
 // TypesStore holds one value of every SMI type, and a moving counter.
-func TypesStore(t testing.TB) *mib.Store {
+func TypesStore(t *testing.T) *mib.Store {
 	t.Helper()
 	b := mib.NewBuilder("types")
 	add := func(oid string, v mib.Value) { b.Add(mib.MustParseOID(oid), v, "") }
