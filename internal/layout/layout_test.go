@@ -109,6 +109,9 @@ func roles() []rule {
 		{tree: "simagent", role: role{deny: []string{"harness", "pollerlib"}}},
 		{tree: "scenarios", role: role{deny: []string{"harness", "pollerlib"}}},
 		{tree: "netns", role: role{deny: []string{"harness", "simagent", "pollerlib", "scenarios"}}},
+		// Kubernetes: Chaos Mesh objects built from scenarios, below the
+		// harness as netns is (harness/fault wraps them as kinds).
+		{tree: "k8s", role: role{deny: []string{"harness", "pollerlib"}}},
 		{tree: "snmp", role: role{deny: []string{"harness", "simagent", "pollerlib", "scenarios", "netns"}}},
 		{tree: "internal/layout"},
 		{tree: "internal", role: role{deny: []string{"harness"}}},
