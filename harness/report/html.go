@@ -197,6 +197,7 @@ var pageTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"lower":        strings.ToLower,
 	"utc":          func(t time.Time) string { return t.UTC().Format(time.DateTime + " MST") },
 	"sortedKV":     sortedKV,
+	"mib":          func(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) },
 }).Parse(pageHTML))
 
 // kv is a map entry for templates, which range over maps in key order but
@@ -313,6 +314,16 @@ svg.plot { max-width: 100%; height: auto; font-family: system-ui, -apple-system,
 </table>
 {{with sortedKV .R.Polls.ByError}}<p>Failed polls by error: {{range $i, $e := .}}{{if $i}}, {{end}}<code>{{$e.Key}}</code> {{$e.Count}}{{end}}</p>{{end}}
 <p>Fleet: {{.R.Fleet.Requests}} requests, {{.R.Fleet.Responses}} responses, {{.R.Fleet.Delayed}} delayed, {{.R.Fleet.Truncated}} truncated, {{.R.Fleet.Faulted}} altered by faults{{with sortedKV .R.Fleet.Drops}}; dropped: {{range $i, $e := .}}{{if $i}}, {{end}}{{$e.Key}} {{$e.Count}}{{end}}{{end}}.</p>
+{{with .R.FleetProcesses}}<h2>Fleet processes</h2>
+<p class="muted">The agents ran outside the harness ({{$.R.Mode}}): the plots above are the poller's and the harness's alone; these are the fleet's processes, read from /proc for those the harness started.</p>
+<table id="fleet-processes">
+<tr><th>pid</th><th>control API</th><th>agents</th><th class="num">peak fds</th><th class="num">sockets</th><th class="num">threads</th><th class="num">RSS MiB</th><th>faults applied (took)</th><th>down</th><th>events</th></tr>
+{{range .}}<tr><td>{{.PID}}</td><td><code>{{.URL}}</code></td><td class="nowrap">{{.First}}–{{add .First (add .Agents -1)}}</td>
+{{with .Resources}}<td class="num">{{.Peak.FDs}}</td><td class="num">{{.Peak.Sockets}}</td><td class="num">{{.Peak.Threads}}</td><td class="num">{{mib .Peak.RSS}}</td>{{else}}<td colspan="4" class="muted">not read (not started by the harness)</td>{{end}}
+<td>{{range .Applies}}<div class="nowrap">{{.Phase}}: {{.Agents}} agents, {{dur .Took}}{{with .Error}} <span class="bad">{{.}}</span>{{end}}</div>{{end}}</td>
+<td class="nowrap">{{dur .Down}}</td>
+<td>{{range .Events}}<div><code>{{.Kind}}</code> {{.Detail}}</div>{{end}}</td></tr>
+{{end}}</table>{{end}}
 <p class="muted">Written by snmpchaos. The same run is in report.json (all samples), report.txt and junit.xml beside this page.</p>
 </body>
 </html>
