@@ -55,9 +55,13 @@ func (r *run) startRemote(ctx context.Context, urls []string) error {
 	if err != nil {
 		return err
 	}
+	var users []string
+	for _, u := range r.sc.Fleet.Users() {
+		users = append(users, u.Name)
+	}
 	rf, err := fleet.Dial(ctx, fleet.RemoteConfig{
 		URLs: urls, Token: r.cfg.fleetToken, Store: store, Community: r.sc.Fleet.Community,
-		Seed: r.seed, Agents: r.sc.Fleet.Agents, Logger: r.log,
+		Seed: r.seed, Agents: r.sc.Fleet.Agents, V3Users: users, Logger: r.log,
 	})
 	if err != nil {
 		return fmt.Errorf("harness: scenario %s: %w", r.sc.Name, err)

@@ -39,6 +39,8 @@ type RemoteConfig struct {
 	// Agents, when not 0, is the number of agents the processes must
 	// have together.
 	Agents int
+	// V3Users are the SNMPv3 user names every process must serve.
+	V3Users []string
 	// Watch is how often each process is checked (and, when spawned, its
 	// resources read); default 100 ms.
 	Watch  time.Duration
@@ -214,6 +216,10 @@ func (r *Remote) discover(ctx context.Context) error {
 					p.url, in.Data.Name, in.Data.OIDs, in.Data.SHA256, r.cfg.Store.Name(), r.cfg.Store.Len(), want)
 				return
 			}
+			if missing := missingUsers(in, r.cfg.V3Users); len(missing) > 0 {
+				errs[k] = fmt.Errorf("%s does not serve the scenario's SNMPv3 users %q", p.url, missing)
+				return
+			}
 			p.info, p.gen = in, in.Generation
 		})
 	}
@@ -259,6 +265,23 @@ func (r *Remote) startWatch() {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stopWatch, r.watchDone = cancel, make(chan struct{})
 	go r.watch(ctx)
+}
+
+// missingUsers are the names of want that in does not serve.
+func missingUsers(in control.Info, want []string) []string {
+	var have []string
+	if in.V3 != nil {
+		for _, u := range in.V3.Users {
+			have = append(have, u.Name)
+		}
+	}
+	var out []string
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // Len is the number of agents of every process.

@@ -25,6 +25,9 @@ type Info struct {
 	PID     int       `json:"pid"`
 	Started time.Time `json:"started"`
 	Agents  int       `json:"agents"`
+	// SNMP lists the SNMP versions the agents answer: v1 and v2c (with
+	// the community), and v3 when the fleet has users.
+	SNMP []string `json:"snmp"`
 	// Addresses are the agents' addresses in index order, as runs.
 	Addresses []AddressRun `json:"addresses"`
 	// Labels are runs of consecutive agents with the same labels.
@@ -111,11 +114,12 @@ func (h *Handler) info(w http.ResponseWriter, r *http.Request) {
 	f := h.fleet
 	out := Info{
 		API: APIVersion, Version: h.opts.version, PID: os.Getpid(), Started: h.opts.started,
-		Agents: f.Len(), Addresses: addressRuns(f.Addrs()), Labels: labelRuns(f),
+		Agents: f.Len(), SNMP: []string{"v1", "v2c"}, Addresses: addressRuns(f.Addrs()), Labels: labelRuns(f),
 		Data: h.dataInfo(), Seed: f.Seed(), Sockets: f.Sockets(),
 		ReadOnly: h.opts.readOnly, Token: len(h.opts.token) > 0, Generation: h.generation.Load(),
 	}
 	if users := f.Users(); len(users) > 0 {
+		out.SNMP = append(out.SNMP, "v3")
 		out.V3 = &V3Info{Users: []V3User{}}
 		for _, u := range users {
 			out.V3.Users = append(out.V3.Users, V3User{Name: u.Name, Auth: u.Auth.String(), Priv: u.Priv.String()})

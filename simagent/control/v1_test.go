@@ -71,6 +71,7 @@ func TestInfoDiscoversAgentsDataAndV3(t *testing.T) {
 	assert.Equal(t, "test-1", in.Version)
 	assert.Positive(t, in.PID)
 	assert.Equal(t, 5, in.Agents)
+	assert.Equal(t, []string{"v1", "v2c", "v3"}, in.SNMP)
 	require.Len(t, in.Addresses, 1, "consecutive addresses make one run")
 	assert.Equal(t, "address", in.Addresses[0].Step)
 	addrs, err := Expand(in.Addresses)
