@@ -384,8 +384,10 @@ func (f *Fleet) Age(i int) time.Duration {
 // Snapshot is agent i's data as it would answer now.
 func (f *Fleet) Snapshot(i int) []mib.Entry {
 	a := f.agents[i]
-	out := f.cfg.Store.Snapshot(f.Age(i), a.seed)
-	f.snapshotLive(i, f.cfg.Store, out)
+	age := f.Age(i)
+	s := f.cfg.Store.Phase(age)
+	out := s.Snapshot(age, a.seed)
+	f.snapshotLive(i, s, out)
 	return out
 }
 

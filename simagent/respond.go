@@ -21,6 +21,13 @@ const (
 // responder builds one response into reusable buffers. It belongs to one
 // reader goroutine.
 type responder struct {
+	// What the recording's variation modules ask of this response
+	// (mib.Special): an error-status at a varbind, a delay, no reply.
+	recStatus, recIndex int
+	recDelay            time.Duration
+	recDrop             bool
+	vbIndex             int // the request varbind being answered, from 1
+
 	vbl   []byte
 	out   []byte
 	val   []byte
@@ -47,7 +54,8 @@ type lookupCtx struct {
 
 // lookupFor is what a request to agent a at now looks up, under plan p.
 func (f *Fleet) lookupFor(a *agent, p *plan, v1 bool, now time.Time) lookupCtx {
-	return lookupCtx{store: f.cfg.Store, plan: p, v1: v1, age: now.Sub(time.Unix(0, a.start.Load())), seed: a.seed,
+	age := now.Sub(time.Unix(0, a.start.Load()))
+	return lookupCtx{store: f.cfg.Store.Phase(age), plan: p, v1: v1, age: age, seed: a.seed,
 		maxBulk: f.cfg.MaxBulkVarbinds, f: f, a: a, now: now}
 }
 
@@ -57,7 +65,7 @@ func (c *lookupCtx) appendValue(b []byte, i int) []byte {
 	if _, v := c.store.At(i); v.Dyn != nil && v.Dyn.Kind == mib.DynLive && c.a != nil {
 		return c.f.appendLive(b, c.a, v.Dyn.Live, c.now, c.plan)
 	}
-	return c.store.AppendValue(b, i, c.age, c.seed)
+	return c.store.AppendValueAt(b, i, c.age, c.now, c.seed)
 }
 
 // result of looking up one varbind.
@@ -75,6 +83,9 @@ func (c *lookupCtx) get(oid []uint32) lookup {
 		}
 	}
 	if i >= 0 {
+		if sp := c.store.Special(i); sp != nil && sp.Broken {
+			return lookup{idx: -1, name: oid, exc: ber.TagNoSuchInstance}
+		}
 		return lookup{idx: i, name: oid}
 	}
 	// As snmpd: noSuchInstance at or under an object the data implements
@@ -97,6 +108,9 @@ func (c *lookupCtx) next(oid []uint32) lookup {
 		}
 	}
 	if i >= c.store.Len() {
+		return lookup{idx: -1, name: oid, exc: ber.TagEndOfMibView}
+	}
+	if sp := c.store.Special(i); sp != nil && sp.Broken { // as snmpsim: the walk ends
 		return lookup{idx: -1, name: oid, exc: ber.TagEndOfMibView}
 	}
 	o, _ := c.store.At(i)
@@ -129,6 +143,9 @@ func (r *responder) appendLookup(c *lookupCtx, l lookup, room int) bool {
 		return true
 	}
 	_, v := c.store.At(l.idx)
+	if sp := c.store.Special(l.idx); sp != nil && r.special(c, sp, l) {
+		return true
+	}
 	r.val = c.appendValue(r.val[:0], l.idx)
 	if varbindSize(oidLen, len(r.val)) > room {
 		return false
@@ -136,6 +153,38 @@ func (r *responder) appendLookup(c *lookupCtx, l lookup, room int) bool {
 	r.vbl = appendVarbind(r.vbl, l.name, oidLen, v.Tag, r.val)
 	r.keepName(c, l.name)
 	return true
+}
+
+// special applies a recording's variation-module record hit by l; it
+// reports whether it answered the varbind itself (an exception).
+func (r *responder) special(c *lookupCtx, sp *mib.Special, l lookup) bool {
+	if sp.Delayed {
+		u := float64(mix(c.seed^uint64(c.now.UnixNano())^uint64(l.idx))>>11) / (1 << 53)
+		d, drop := sp.DelayAt(c.now, u)
+		r.recDelay = min(r.recDelay+d, maxRecordDelay)
+		r.recDrop = r.recDrop || drop
+	}
+	if sp.ErrStatus != 0 && r.recStatus == 0 {
+		r.recStatus, r.recIndex = sp.ErrStatus, r.vbIndex
+	}
+	if sp.Exception != 0 {
+		r.vbl = appendVarbind(r.vbl, l.name, ber.OIDSize(l.name), sp.Exception, nil)
+		r.keepName(c, l.name)
+		return true
+	}
+	return false
+}
+
+// maxRecordDelay bounds the delays a recording's records add up to in one
+// reply.
+const maxRecordDelay = 10 * time.Minute
+
+// mix is the splitmix64 finaliser.
+func mix(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
 }
 
 // keepName remembers a name answered when the faults delay by subtree.
@@ -148,6 +197,33 @@ func (r *responder) keepName(c *lookupCtx, name []uint32) {
 // respond builds the response to req into r.out. maxSize is the agent's
 // maximum message size. It reports whether the response was cut short.
 func (r *responder) respond(c *lookupCtx, req *request, d *decision, maxSize int, bulkCap int) (out []byte, truncated bool) {
+	r.recStatus, r.recIndex, r.recDelay, r.recDrop = 0, 0, 0, false
+	out, truncated = r.respondPDU(c, req, d, maxSize, bulkCap)
+	if r.recDrop { // a record's delay past snmpsim's limit: no reply
+		d.drop = DropFault
+		return nil, false
+	}
+	if r.recDelay > 0 {
+		d.baseDelay += r.recDelay
+		d.delay += r.recDelay
+	}
+	return out, truncated
+}
+
+// recError answers the error-status a recording's record asked for, if
+// one did.
+func (r *responder) recError(h *header, req *request, v1 bool) ([]byte, bool) {
+	if r.recStatus == 0 {
+		return nil, false
+	}
+	h.errStatus, h.errIndex = r.recStatus, r.recIndex
+	if v1 {
+		h.errStatus = v1Status(r.recStatus)
+	}
+	return r.echo(h, req), true
+}
+
+func (r *responder) respondPDU(c *lookupCtx, req *request, d *decision, maxSize int, bulkCap int) (out []byte, truncated bool) {
 	h := header{version: req.version, community: req.community, reqID: req.reqID}
 	r.vbl = r.vbl[:0]
 	r.names = r.names[:0]
@@ -168,6 +244,7 @@ func (r *responder) respond(c *lookupCtx, req *request, d *decision, maxSize int
 		return r.echo(&h, req), false
 	case ber.PDUGet, ber.PDUGetNext:
 		for i, oid := range req.oids {
+			r.vbIndex = i + 1
 			var l lookup
 			if req.pdu == ber.PDUGet {
 				l = c.get(oid)
@@ -181,6 +258,9 @@ func (r *responder) respond(c *lookupCtx, req *request, d *decision, maxSize int
 			if !r.appendLookup(c, l, maxSize-h.size(len(r.vbl))) {
 				return r.tooBig(&h, req, c.v1), true
 			}
+		}
+		if out, ok := r.recError(&h, req, c.v1); ok {
+			return out, false
 		}
 		if h.size(len(r.vbl)) > maxSize {
 			return r.tooBig(&h, req, c.v1), true
@@ -208,6 +288,7 @@ func (r *responder) bulk(c *lookupCtx, h *header, req *request, maxSize, bulkCap
 	full := func() bool { return bulkCap > 0 && count >= bulkCap }
 	truncated := false
 	for i := 0; i < nonRep && !truncated; i++ {
+		r.vbIndex = i + 1
 		if full() || !r.appendLookup(c, c.next(req.oids[i]), room()) {
 			truncated = true
 			break
@@ -227,6 +308,7 @@ rep:
 			if !r.ended[j] {
 				l = c.next(r.last[j])
 			}
+			r.vbIndex = nonRep + j + 1
 			if full() || !r.appendLookup(c, l, room()) {
 				truncated = true
 				break rep
@@ -242,6 +324,9 @@ rep:
 		if allEnd {
 			break
 		}
+	}
+	if out, ok := r.recError(h, req, false); ok {
+		return out, false
 	}
 	if count == 0 && truncated {
 		return r.tooBig(h, req, false), true

@@ -143,6 +143,10 @@ func (f *Fleet) handle(w *worker, s *socket, a *agent, pkt []byte, src netip.Add
 		req.reqID = w.idBuf
 	}
 	out, truncated := w.resp.respond(&w.lc, req, &d, maxSize, bulkCap)
+	if d.drop != "" { // the recording's own fault (a delay module record)
+		c.drop(d.drop)
+		return
+	}
 	if len(p.prefixes) > 0 {
 		// A slow subtree slows replies that carry its OIDs, whether the
 		// request named them (Get) or they came next (GetNext, GetBulk).

@@ -290,6 +290,10 @@ func (f *Fleet) handleV3(w *worker, s *socket, a *agent, pkt []byte, src netip.A
 	// The v2c envelope around the PDU costs at least 7 bytes the v3 one
 	// replaces.
 	out, truncated := r.answer(req, now, max(maxSize-room+7, 64))
+	if d.drop != "" { // the recording's own fault (a delay module record)
+		c.drop(d.drop)
+		return
+	}
 	_, rest, _ := cutV2Header(out)
 	x.scoped = usm.AppendScopedPDU(x.scoped[:0], e.id, ctxName, rest)
 	h := usm.Header{MsgID: msgID, MaxSize: int64(f.cfg.MaxMsgSize), Flags: byte(level), EngineID: e.id,

@@ -18,7 +18,7 @@ import (
 var packages = map[string]string{
 	"snmpget": "snmp", "snmpgetnext": "snmp", "snmpwalk": "snmp",
 	"snmpbulkwalk": "snmp", "snmpbulkget": "snmp", "snmpset": "snmp",
-	"snmpd": "snmpd",
+	"snmpd": "snmpd", "snmpsimd": "snmpsim",
 }
 
 var installOnce sync.Map // package name -> *sync.Once
@@ -81,8 +81,11 @@ func install(t testing.TB, pkg string) {
 }
 
 func toolOf(pkg string) string {
-	if pkg == "snmpd" {
+	switch pkg {
+	case "snmpd":
 		return "snmpd"
+	case "snmpsim":
+		return "snmpsimd"
 	}
 	return "snmpget"
 }
@@ -98,8 +101,14 @@ func tail(b []byte) string {
 // MIB loading is switched off so output depends only on the agent's data.
 func Run(t testing.TB, tool string, args ...string) (string, error) {
 	t.Helper()
+	return RunFor(t, 60*time.Second, tool, args...)
+}
+
+// RunFor is Run with a deadline of d (long walks of slow peers).
+func RunFor(t testing.TB, d time.Duration, tool string, args ...string) (string, error) {
+	t.Helper()
 	path := Require(t, tool)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), d)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = append(os.Environ(), "MIBS=", "MIBDIRS=/nonexistent", "SNMPCONFPATH=/nonexistent", "HOME=/nonexistent")

@@ -32,6 +32,16 @@ var liveObjects = []struct {
 // fill in; the recorded value stays as Content. s itself is returned when
 // it holds none of them; s is not changed.
 func WithLiveEngine(s *Store) *Store {
+	if m := s.mux; m != nil {
+		c := *s
+		mc := *m
+		mc.Phases = make([]*Store, len(m.Phases))
+		for i, p := range m.Phases {
+			mc.Phases[i] = WithLiveEngine(p)
+		}
+		c.mux = &mc
+		s = &c
+	}
 	var values []Value
 	for _, lo := range liveObjects {
 		i := s.Get(lo.oid)

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/snmpchaos/snmpchaos/snmp/ber"
@@ -57,8 +54,23 @@ var recTypeNames = map[int]string{
 // records need not be sorted. name is used in errors, which are
 // *ParseError values naming name:line (a duplicate OID names both lines).
 func ParseSnmprec(r io.Reader, name string) (*Store, error) {
+	return parseSnmprec(r, name, false)
+}
+
+// ParseSnmprecAsSnmpsim is ParseSnmprec as snmpsim serves a recording: a
+// record whose value snmpsim cannot evaluate (a bad value for its tag, a
+// module parameter that is no number) is not an error but a broken
+// record, answered as snmpsim answers it: noSuchInstance to a Get, and
+// endOfMibView (the walk ends there) to a GetNext or GetBulk reaching it.
+// Store.Broken lists them. Errors in the record's form (OID, TAG, module
+// name) are still errors. LoadFile reads .snmprec files so.
+func ParseSnmprecAsSnmpsim(r io.Reader, name string) (*Store, error) {
+	return parseSnmprec(r, name, true)
+}
+
+func parseSnmprec(r io.Reader, name string, lenient bool) (*Store, error) {
 	b := NewBuilder(name)
-	p := snmprecParser{b: b}
+	p := snmprecParser{b: b, lenient: lenient}
 	presize(b, r)
 	sc := newLineScanner(r)
 	line := 0
@@ -83,6 +95,7 @@ func ParseSnmprec(r io.Reader, name string) (*Store, error) {
 }
 
 type snmprecParser struct {
+	lenient bool // broken values become broken records (snmpsim's way)
 	b       *Builder
 	a       arena
 	arcs    []uint32 // the record's OID
@@ -113,22 +126,46 @@ func (p *snmprecParser) record(text []byte, line int) error {
 	if err != nil {
 		return err
 	}
+	if module == "multiplex" {
+		return p.multiplex(arcs, val, line)
+	}
 	var v Value
+	var sp *Special
 	skip := false
 	switch module {
 	case "":
 		v, skip, err = p.static(tag, enc, val)
 	case "writecache", "volatilecache":
-		v, skip, err = p.writecache(tag, val)
+		v, sp, err = p.writecache(tag, val)
 	case "numeric":
 		v, err = numericValue(tag, enc, val)
+	case "error":
+		v, sp, err = p.errorModule(tag, val)
+	case "delay":
+		v, sp, err = p.delayModule(tag, val)
+	}
+	if err != nil && p.lenient {
+		p.b.addLine(p.a.oid(arcs), Value{Tag: byte(tag)}, line)
+		p.b.special(&Special{Broken: true})
+		p.b.broken = append(p.b.broken, (&ParseError{Name: p.b.name, Line: line, Err: err}).Error())
+		return nil
 	}
 	if err != nil || skip {
 		return err
 	}
 	p.b.addLine(p.a.oid(arcs), v, line)
+	if sp != nil {
+		p.b.special(sp)
+	}
 	return nil
 }
+
+// servedModules are the variation modules simagent serves; refusedModules
+// need systems outside the simulator (or send traps) and are refused.
+const (
+	servedModules  = "numeric, writecache, volatilecache, delay, error, multiplex"
+	refusedModules = "sql, redis, subprocess and notification need outside systems or send notifications"
+)
 
 // parseRecTag splits TAG[x|e][:module] and checks the module is one we serve.
 func parseRecTag(s []byte) (tag int, enc byte, module string, err error) {
@@ -136,11 +173,18 @@ func parseRecTag(s []byte) (tag int, enc byte, module string, err error) {
 		module = string(bytes.TrimSpace(s[i+1:]))
 		s = s[:i]
 		switch module {
-		case "numeric", "writecache", "volatilecache":
+		case "numeric", "writecache", "volatilecache", "delay", "error":
+		case "multiplex":
+			if len(bytes.TrimSpace(s)) != 0 {
+				return 0, 0, "", fmt.Errorf("variation module \"multiplex\" is a subtree record: OID|:multiplex|dir=...,period=..., with no TAG")
+			}
+			return 0, 0, module, nil
 		case "":
 			return 0, 0, "", fmt.Errorf("empty variation module name in TAG %q", s)
+		case "sql", "redis", "subprocess", "notification":
+			return 0, 0, "", fmt.Errorf("variation module %q is %w: %s (served: %s)", module, ErrUnsupported, refusedModules, servedModules)
 		default:
-			return 0, 0, "", fmt.Errorf("variation module %q is %w (supported: numeric, writecache)", module, ErrUnsupported)
+			return 0, 0, "", fmt.Errorf("variation module %q is %w (served: %s)", module, ErrUnsupported, servedModules)
 		}
 	}
 	if n := len(s); n > 0 && (s[n-1] == 'x' || s[n-1] == 'e') {
@@ -242,34 +286,6 @@ func (p *snmprecParser) static(tag int, enc byte, val []byte) (Value, bool, erro
 	return Value{Tag: byte(tag), Content: p.a.bytes(ber.AppendUint(buf[:0], n))}, false, nil
 }
 
-// writecache serves the module's value= (or hexvalue=) statically. The
-// options about SETs (op, vlist, status, file) have no effect: simulated
-// agents are read-only.
-func (p *snmprecParser) writecache(tag int, val []byte) (Value, bool, error) {
-	params, err := moduleParams("writecache", val)
-	if err != nil {
-		return Value{}, false, err
-	}
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		switch k {
-		case "value", "hexvalue", "op", "vlist", "status", "file":
-		default:
-			return Value{}, false, fmt.Errorf("unknown writecache parameter %q (known: value, hexvalue, op, vlist, status, file)", k)
-		}
-	}
-	text, plain := params["value"]
-	hex, isHex := params["hexvalue"]
-	switch {
-	case plain && isHex:
-		return Value{}, false, errors.New("writecache: give value= or hexvalue=, not both")
-	case isHex:
-		return p.static(tag, 'x', []byte(hex))
-	case plain:
-		return p.static(tag, 0, []byte(text))
-	}
-	return Value{}, false, errors.New("writecache needs value= or hexvalue=")
-}
-
 // moduleParams splits a variation module's key=value,key=value VALUE.
 func moduleParams(module string, val []byte) (map[string]string, error) {
 	params := map[string]string{}
@@ -285,123 +301,6 @@ func moduleParams(module string, val []byte) (map[string]string, error) {
 		params[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	return params, nil
-}
-
-// numericValue maps snmpsim's numeric module to a Dynamic counter (see
-// ParseSnmprec). A value that cannot move is returned static.
-func numericValue(tag int, enc byte, val []byte) (Value, error) {
-	var hi uint64
-	switch tag {
-	case recInteger:
-		hi = math.MaxInt32
-	case recCounter32, recGauge32, recTimeTicks:
-		hi = math.MaxUint32
-	case recCounter64:
-		hi = math.MaxUint64
-	default:
-		return Value{}, fmt.Errorf("variation module \"numeric\" needs TAG 2, 65, 66, 67 or 70, not %d", tag)
-	}
-	if enc != 0 {
-		return Value{}, fmt.Errorf("variation module \"numeric\" takes no %c suffix on its TAG", enc)
-	}
-	params, err := moduleParams("numeric", val)
-	if err != nil {
-		return Value{}, err
-	}
-	lo, top, rate, scale, offset := uint64(0), hi, 1.0, 1.0, 0.0
-	var initial uint64
-	haveInitial, wrap := false, false
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		v := params[k]
-		var err error
-		switch k {
-		case "min":
-			lo, err = numUint(k, v, hi)
-		case "max":
-			top, err = numUint(k, v, hi)
-		case "initial":
-			initial, err = numUint(k, v, hi)
-			haveInitial = true
-		case "rate":
-			rate, err = numFloat(k, v)
-		case "scale":
-			scale, err = numFloat(k, v)
-		case "offset":
-			offset, err = numFloat(k, v)
-		case "wrap":
-			wrap = v != "0" && !strings.EqualFold(v, "false")
-		case "deviation":
-			var d float64
-			if d, err = numFloat(k, v); err == nil && d != 0 {
-				err = fmt.Errorf("numeric parameter deviation (random noise on every read) is %w", ErrUnsupported)
-			}
-		case "function", "atime", "cumulative":
-			err = fmt.Errorf("numeric parameter %q is %w (supported: initial, min, max, rate, scale, offset, wrap)", k, ErrUnsupported)
-		default:
-			err = fmt.Errorf("unknown numeric parameter %q (supported: initial, min, max, rate, scale, offset, wrap)", k)
-		}
-		if err != nil {
-			return Value{}, err
-		}
-	}
-	if top < lo {
-		return Value{}, fmt.Errorf("numeric: max %d is below min %d", top, lo)
-	}
-	if !haveInitial {
-		initial = lo
-	}
-	if offset != 0 {
-		f := float64(initial) + offset
-		if f < 0 || f > float64(hi) {
-			return Value{}, fmt.Errorf("numeric: initial+offset %v out of range [0, %d]", f, hi)
-		}
-		initial = uint64(f)
-	}
-	speed := rate * scale
-	if speed < 0 {
-		return Value{}, fmt.Errorf("numeric: a falling value (rate*scale = %v) is %w", speed, ErrUnsupported)
-	}
-	if top == lo || speed == 0 {
-		d := Dynamic{Min: lo, Max: top, Wrap: wrap}
-		return Value{Tag: byte(tag), Content: ber.AppendUint(nil, d.bound(initial))}, nil
-	}
-	bits := uint8(32)
-	if tag == recCounter64 {
-		bits = 64
-	}
-	return Value{Tag: byte(tag), Dyn: &Dynamic{
-		Kind: DynCounter, Initial: initial, Rate: speed, Bits: bits, Min: lo, Max: top, Wrap: wrap,
-	}}, nil
-}
-
-// numUint parses a non-negative whole parameter up to hi (floats allowed,
-// as snmpsim reads them with float()).
-func numUint(k, v string, hi uint64) (uint64, error) {
-	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
-		if n > hi {
-			return 0, fmt.Errorf("numeric parameter %s=%s out of range [0, %d]", k, v, hi)
-		}
-		return n, nil
-	}
-	f, err := numFloat(k, v)
-	if err != nil {
-		return 0, err
-	}
-	if f < 0 || f > float64(hi) {
-		return 0, fmt.Errorf("numeric parameter %s=%s out of range [0, %d]", k, v, hi)
-	}
-	if f >= float64(hi) {
-		return hi, nil
-	}
-	return uint64(f), nil
-}
-
-func numFloat(k, v string) (float64, error) {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("bad numeric parameter %s=%q: want a number", k, v)
-	}
-	return f, nil
 }
 
 // appendPyUnescaped decodes the escapes snmpsim writes in 'e' values

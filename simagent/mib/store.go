@@ -14,11 +14,30 @@ import (
 // Store is an immutable sorted table of OIDs and values. It is safe for
 // concurrent use and meant to be shared by all agents serving the same data.
 type Store struct {
-	name    string
-	oids    []OID
-	values  []Value
-	dynamic int
+	name     string
+	oids     []OID
+	values   []Value
+	dynamic  int
+	specials map[int]*Special // by index: records of snmpsim's delay, error, writecache
+	mux      *Multiplex
+	broken   []string
 }
+
+// Broken lists the records loaded broken, as snmpsim serves them (see
+// ParseSnmprecAsSnmpsim), each as "file:line: what is wrong".
+func (s *Store) Broken() []string { return s.broken }
+
+// Special returns what entry i's variation module does besides its
+// value, or nil.
+func (s *Store) Special(i int) *Special {
+	if s.specials == nil {
+		return nil
+	}
+	return s.specials[i]
+}
+
+// Specials is the number of entries with a Special.
+func (s *Store) Specials() int { return len(s.specials) }
 
 // Entry is one OID with its value.
 type Entry struct {
@@ -74,6 +93,12 @@ func (s *Store) search(oid []uint32) int {
 // AppendValue appends the content octets of entry i as an agent with
 // agentSeed sees it at age.
 func (s *Store) AppendValue(b []byte, i int, age time.Duration, agentSeed uint64) []byte {
+	return s.AppendValueAt(b, i, age, time.Time{}, agentSeed)
+}
+
+// AppendValueAt is AppendValue with the wall clock now (see
+// Value.AppendContentAt).
+func (s *Store) AppendValueAt(b []byte, i int, age time.Duration, now time.Time, agentSeed uint64) []byte {
 	v := &s.values[i]
 	if v.Dyn == nil {
 		return append(b, v.Content...)
@@ -82,7 +107,7 @@ func (s *Store) AppendValue(b []byte, i int, age time.Duration, agentSeed uint64
 	if v.Dyn.Key != 0 {
 		key = v.Dyn.Key
 	}
-	return v.AppendContent(b, age, agentSeed^key*0x9e3779b97f4a7c15)
+	return v.AppendContentAt(b, age, now, agentSeed^key*0x9e3779b97f4a7c15)
 }
 
 // Snapshot returns every entry with dynamic values resolved as an agent
@@ -101,10 +126,21 @@ func (s *Store) Snapshot(age time.Duration, agentSeed uint64) []Entry {
 
 // Builder collects entries for a Store. The zero value is ready to use.
 type Builder struct {
-	name    string
-	entries []Entry
-	where   []string
-	lines   []int
+	name     string
+	entries  []Entry
+	where    []string
+	lines    []int
+	specials map[int]*Special // by entry
+	mux      *muxSpec
+	broken   []string
+}
+
+// special gives the entry added last a Special.
+func (b *Builder) special(sp *Special) {
+	if b.specials == nil {
+		b.specials = map[int]*Special{}
+	}
+	b.specials[len(b.entries)-1] = sp
 }
 
 // NewBuilder starts a store with the given name.
@@ -158,7 +194,7 @@ func (b *Builder) Build() (*Store, error) {
 			return Compare(b.entries[idx[i]].OID, b.entries[idx[j]].OID) < 0
 		})
 	}
-	s := &Store{name: b.name, oids: make([]OID, len(idx)), values: make([]Value, len(idx))}
+	s := &Store{name: b.name, oids: make([]OID, len(idx)), values: make([]Value, len(idx)), broken: b.broken}
 	for k, i := range idx {
 		if k > 0 && Compare(s.oids[k-1], b.entries[i].OID) == 0 {
 			prev := idx[k-1]
@@ -166,9 +202,18 @@ func (b *Builder) Build() (*Store, error) {
 		}
 		s.oids[k] = b.entries[i].OID
 		s.values[k] = b.entries[i].Value
+		if sp := b.specials[i]; sp != nil {
+			if s.specials == nil {
+				s.specials = map[int]*Special{}
+			}
+			s.specials[k] = sp
+		}
 		if s.values[k].Dyn != nil {
 			s.dynamic++
 		}
+	}
+	if b.mux != nil {
+		return b.mux.build(s)
 	}
 	return s, nil
 }

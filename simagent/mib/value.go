@@ -32,6 +32,8 @@ const (
 	// DynLive is a value the agent's SNMP engine holds (Live says which);
 	// Content keeps the recorded value, served where no engine is at hand.
 	DynLive
+	// DynNumeric is snmpsim's numeric module beyond a plain counter (Num).
+	DynNumeric
 )
 
 // Live names an object the agent's own SNMP engine serves.
@@ -70,6 +72,8 @@ type Dynamic struct {
 	Key uint64
 	// Live says which engine object a DynLive value is.
 	Live Live
+	// Num is a DynNumeric value's formula.
+	Num *Numeric
 }
 
 // Static value constructors.
@@ -126,8 +130,18 @@ func Counter(tag byte, initial uint64, rate, spread float64) Value {
 // AppendContent appends the content octets of v as seen by an agent whose
 // seed is agentSeed, age after it started. Static values ignore both.
 func (v *Value) AppendContent(b []byte, age time.Duration, agentSeed uint64) []byte {
-	if v.Dyn == nil || v.Dyn.Kind == DynLive {
+	return v.AppendContentAt(b, age, time.Time{}, agentSeed)
+}
+
+// AppendContentAt is AppendContent with the wall clock now, which values
+// of snmpsim's numeric module with atime read (the zero time: age stands
+// in for it).
+func (v *Value) AppendContentAt(b []byte, age time.Duration, now time.Time, agentSeed uint64) []byte {
+	switch {
+	case v.Dyn == nil || v.Dyn.Kind == DynLive:
 		return append(b, v.Content...)
+	case v.Dyn.Kind == DynNumeric:
+		return v.Dyn.Num.appendContent(b, age, now, agentSeed)
 	}
 	return ber.AppendUint(b, v.Dyn.At(age, agentSeed))
 }
@@ -148,6 +162,11 @@ func (d *Dynamic) At(age time.Duration, agentSeed uint64) uint64 {
 	switch d.Kind {
 	case DynUptime:
 		return uint64(age/(10*time.Millisecond)) & math.MaxUint32
+	case DynNumeric:
+		if v := d.Num.At(age, time.Time{}, agentSeed); v > 0 {
+			return uint64(min(v, math.MaxUint64))
+		}
+		return 0
 	case DynCounter:
 		rate := d.Rate
 		if d.Spread > 0 {
