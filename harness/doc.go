@@ -18,14 +18,18 @@
 //     Settings and Varbind types it speaks.
 //   - harness/poller: the bundled pollers (pollerlib, the gosnmp
 //     baselines, the negative controls), Sync and ErrorKind.
-//   - harness/fleet: where the agents live (in-process, netns), behind
-//     the Fleet interface.
+//   - harness/fleet: where the agents live (in-process, netns, simagent
+//     children, remote simagents), behind the Fleet interface.
 //   - harness/fault: the kernel faults of netns mode, one kind a file.
 //   - harness/probe: what the process holds (descriptors, sockets,
 //     goroutines, heap).
 //   - harness/invariant: the checks, one a file, registered in one place.
 //   - harness/report: the Report and its renderers (text, JSON, HTML,
 //     JUnit) and the progress line.
+//
+// Built on this package: harness/harnesstest (a scenario from a go test),
+// harness/execpoller (a poller in another process) and harness/daemon (an
+// observed poller daemon).
 //
 // docs/architecture.md tells how a run flows through them.
 //
