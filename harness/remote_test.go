@@ -186,12 +186,19 @@ func freeTCPPort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func freeUDPPort(t *testing.T, ip string) int {
+// freeUDPPorts returns n distinct UDP ports free now on every address
+// (simagent's shared sockets bind the wildcard address), the sockets held
+// until all are found.
+func freeUDPPorts(t *testing.T, n int) []int {
 	t.Helper()
-	c, err := net.ListenPacket("udp4", ip+":0")
-	require.NoError(t, err)
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	var out []int
+	for range n {
+		c, err := net.ListenPacket("udp4", "0.0.0.0:0")
+		require.NoError(t, err)
+		defer c.Close()
+		out = append(out, c.LocalAddr().(*net.UDPAddr).Port)
+	}
+	return out
 }
 
 // TestRemoteFleetSurvivesAProcessRestart: in a run over two running
@@ -202,8 +209,9 @@ func freeUDPPort(t *testing.T, ip string) int {
 // restarted.
 func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 	bin := buildSimagent(t)
-	a0 := []string{"--agents", "10", "--listen", fmt.Sprintf("127.173.0.1:%d", freeUDPPort(t, "127.173.0.1")), "--profile", "if-mib:24", "--control", "127.0.0.1:0"}
-	a1 := []string{"--agents", "10", "--listen", fmt.Sprintf("127.173.0.11:%d", freeUDPPort(t, "127.173.0.11")), "--profile", "if-mib:24",
+	ports := freeUDPPorts(t, 2)
+	a0 := []string{"--agents", "10", "--listen", fmt.Sprintf("127.173.0.1:%d", ports[0]), "--profile", "if-mib:24", "--control", "127.0.0.1:0"}
+	a1 := []string{"--agents", "10", "--listen", fmt.Sprintf("127.173.0.11:%d", ports[1]), "--profile", "if-mib:24",
 		"--control", fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))}
 	p0, err := startSimagent(t, bin, a0...)
 	require.NoError(t, err)

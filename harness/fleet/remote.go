@@ -96,6 +96,10 @@ type proc struct {
 	n       int
 	child   *child // nil unless spawned
 
+	// sendMu orders the changes sent to the process: a phase's and the
+	// watch's re-application after a restart never cross.
+	sendMu sync.Mutex
+
 	mu      sync.Mutex
 	info    control.Info
 	gen     uint64 // generation after our last change
@@ -267,23 +271,6 @@ func (r *Remote) startWatch() {
 	go r.watch(ctx)
 }
 
-// missingUsers are the names of want that in does not serve.
-func missingUsers(in control.Info, want []string) []string {
-	var have []string
-	if in.V3 != nil {
-		for _, u := range in.V3.Users {
-			have = append(have, u.Name)
-		}
-	}
-	var out []string
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
 // Len is the number of agents of every process.
 func (r *Remote) Len() int { return r.n }
 
@@ -396,6 +383,13 @@ func (r *Remote) apply(ctx context.Context, phase string, sets []PhaseSet, keep 
 // send puts a process's fault sets with a fresh change id, retried until
 // confirmed or ctx ends, and records it.
 func (r *Remote) send(ctx context.Context, p *proc, phase string, fs control.FaultSets, agents int) (Apply, error) {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	return r.sendLocked(ctx, p, phase, fs, agents)
+}
+
+// sendLocked is send with p.sendMu held.
+func (r *Remote) sendLocked(ctx context.Context, p *proc, phase string, fs control.FaultSets, agents int) (Apply, error) {
 	id := fmt.Sprintf("%s-%d", r.runID, r.seq.Add(1))
 	a := Apply{Phase: phase, Agents: agents}
 	p.mu.Lock()
@@ -468,25 +462,4 @@ func (r *Remote) Close() error {
 		r.tr.CloseIdleConnections()
 	})
 	return r.closeErr
-}
-
-// indexRanges writes ascending indexes as "0-9,12".
-func indexRanges(idx []int) string {
-	var b []byte
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && idx[j+1] == idx[j]+1 {
-			j++
-		}
-		if len(b) > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(idx[i]), 10)
-		if j > i {
-			b = append(b, '-')
-			b = strconv.AppendInt(b, int64(idx[j]), 10)
-		}
-		i = j + 1
-	}
-	return string(b)
 }

@@ -18,21 +18,28 @@ import (
 	"github.com/snmpchaos/snmpchaos/simagent/control"
 )
 
-// freePort returns a port free now for network ("udp" or "tcp") on ip.
-func freePort(t *testing.T, network, ip string) int {
+// freeUDPPorts returns n distinct UDP ports free now on every address
+// (simagent's shared sockets bind the wildcard address): the sockets are
+// held until all are found, so two calls cannot return the same port.
+func freeUDPPorts(t *testing.T, n int) []int {
 	t.Helper()
-	switch network {
-	case "udp":
-		c, err := net.ListenPacket("udp4", ip+":0")
+	var out []int
+	for range n {
+		c, err := net.ListenPacket("udp4", "0.0.0.0:0")
 		require.NoError(t, err)
 		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	default:
-		l, err := net.Listen("tcp4", ip+":0")
-		require.NoError(t, err)
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
+		out = append(out, c.LocalAddr().(*net.UDPAddr).Port)
 	}
+	return out
+}
+
+// freeTCPPort returns a TCP port free now on 127.0.0.1.
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // agentProc is a simagent process a test started by hand, as a user runs
@@ -81,8 +88,9 @@ func hasEvent(r *Remote, proc int, kind string) bool {
 // back and applies its faults again.
 func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 	store := profile(t, "if-mib:1")
-	udp0, udp1 := freePort(t, "udp", "127.16.213.1"), freePort(t, "udp", "127.16.213.4")
-	ctl1 := freePort(t, "tcp", "127.0.0.1")
+	ports := freeUDPPorts(t, 2)
+	udp0, udp1 := ports[0], ports[1]
+	ctl1 := freeTCPPort(t)
 	p0 := startAgents(t, "--agents", "3", "--listen", fmt.Sprintf("127.16.213.1:%d", udp0), "--profile", "if-mib:1", "--control", "127.0.0.1:0")
 	args1 := []string{"--agents", "3", "--listen", fmt.Sprintf("127.16.213.4:%d", udp1), "--profile", "if-mib:1", "--control", fmt.Sprintf("127.0.0.1:%d", ctl1)}
 	p1 := startAgents(t, args1...)

@@ -118,10 +118,16 @@ func (r *Remote) check(ctx context.Context, p *proc) {
 	}
 	p.events = append(p.events, Event{At: now, Kind: "restarted", Detail: detail})
 	p.info, p.gen = in, in.Generation
-	desired, agents := p.desired, p.desiredAgents
 	p.mu.Unlock()
 	r.log.Warn("harness: fleet process restarted; applying its faults again", "url", p.url, "detail", detail)
-	a, err := r.send(ctx, p, "", desired, agents)
+	// The faults in force are read once no other change is on its way,
+	// so a phase applied meanwhile is not undone.
+	p.sendMu.Lock()
+	p.mu.Lock()
+	desired, agents := p.desired, p.desiredAgents
+	p.mu.Unlock()
+	a, err := r.sendLocked(ctx, p, "", desired, agents)
+	p.sendMu.Unlock()
 	p.mu.Lock()
 	if err != nil {
 		p.events = append(p.events, Event{At: time.Now(), Kind: "error", Detail: "applying its faults again: " + err.Error()})
