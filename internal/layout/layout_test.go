@@ -173,8 +173,16 @@ func importViolations(module string, pkgs []pkg) []string {
 	return out
 }
 
-func TestImportRules(t *testing.T) {
+// TestLayout reads the module once and checks it against every rule.
+func TestLayout(t *testing.T) {
 	module, pkgs := modulePackages(t)
+	t.Run("ImportRules", func(t *testing.T) { importRules(t, module, pkgs) })
+	t.Run("HarnesstestUsesThePublicAPI", func(t *testing.T) { harnesstestUsesThePublicAPI(t, module, pkgs) })
+	t.Run("FilesUnder500Lines", func(t *testing.T) { filesUnder500Lines(t, module, pkgs, t.Errorf) })
+	t.Run("EveryPackageSaysItsJob", func(t *testing.T) { everyPackageSaysItsJob(t, module, pkgs, t.Errorf) })
+}
+
+func importRules(t *testing.T, module string, pkgs []pkg) {
 	for _, v := range importViolations(module, pkgs) {
 		t.Error(v)
 	}
@@ -204,8 +212,7 @@ func TestImportRulesNegativeControls(t *testing.T) {
 
 // harnesstest uses only the harness's public API: it imports harness, no
 // sub-package of it.
-func TestHarnesstestUsesThePublicAPI(t *testing.T) {
-	module, pkgs := modulePackages(t)
+func harnesstestUsesThePublicAPI(t *testing.T, module string, pkgs []pkg) {
 	for _, p := range pkgs {
 		if p.ImportPath != module+"/harness/harnesstest" {
 			continue
@@ -246,13 +253,13 @@ func countLines(t *testing.T, name string) int {
 	return n
 }
 
-func TestFilesUnder500Lines(t *testing.T) {
-	module, pkgs := modulePackages(t)
+// filesUnder500Lines reports, through errorf, the files over maxLines.
+func filesUnder500Lines(t *testing.T, module string, pkgs []pkg, errorf func(string, ...any)) {
 	for _, p := range pkgs {
 		for _, f := range sources(p) {
 			if n := countLines(t, f); n > maxLines {
 				rel, _ := filepath.Rel(p.Dir, f)
-				t.Errorf("%s/%s has %d lines, more than %d: split it by what its parts do", strings.TrimPrefix(p.ImportPath, module+"/"), rel, n, maxLines)
+				errorf("%s/%s has %d lines, more than %d: split it by what its parts do", strings.TrimPrefix(p.ImportPath, module+"/"), rel, n, maxLines)
 			}
 		}
 	}
@@ -262,8 +269,9 @@ func TestFilesUnder500Lines(t *testing.T) {
 // a paragraph rather than a title.
 const minDoc = 100
 
-func TestEveryPackageSaysItsJob(t *testing.T) {
-	module, pkgs := modulePackages(t)
+// everyPackageSaysItsJob reports, through errorf, the packages without a
+// package comment that says their job in a paragraph.
+func everyPackageSaysItsJob(t *testing.T, module string, pkgs []pkg, errorf func(string, ...any)) {
 	for _, p := range pkgs {
 		rel := strings.TrimPrefix(p.ImportPath, module+"/")
 		doc := ""
@@ -281,11 +289,11 @@ func TestEveryPackageSaysItsJob(t *testing.T) {
 		}
 		switch {
 		case doc == "":
-			t.Errorf("%s has no package doc comment: add a doc.go saying its job in a paragraph", rel)
+			errorf("%s has no package doc comment: add a doc.go saying its job in a paragraph", rel)
 		case !strings.HasPrefix(doc, want):
-			t.Errorf("%s: its package comment should start %q, got %q", rel, want, firstLine(doc))
+			errorf("%s: its package comment should start %q, got %q", rel, want, firstLine(doc))
 		case len(doc) < minDoc:
-			t.Errorf("%s: its package comment is %d characters (%q): say its job in a paragraph", rel, len(doc), firstLine(doc))
+			errorf("%s: its package comment is %d characters (%q): say its job in a paragraph", rel, len(doc), firstLine(doc))
 		}
 	}
 }
@@ -293,4 +301,35 @@ func TestEveryPackageSaysItsJob(t *testing.T) {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// The file and doc checks catch what they are for: a long file, a
+// package without a comment, one with a title for a comment.
+func TestFilesAndDocsNegativeControls(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+	}
+	write("long.go", "// Package long is long.\npackage long\n"+strings.Repeat("\n", maxLines))
+	write("bare.go", "package bare\n")
+	write("title.go", "// Package title has a title.\npackage title\n")
+	write("wrong.go", "// This package is misnamed, and its comment does not say so in the way go doc wants it said.\npackage wrong\n")
+	const m = "example.com/m"
+	pkgs := []pkg{
+		{ImportPath: m + "/long", Name: "long", Dir: dir, GoFiles: []string{"long.go"}},
+		{ImportPath: m + "/bare", Name: "bare", Dir: dir, GoFiles: []string{"bare.go"}},
+		{ImportPath: m + "/title", Name: "title", Dir: dir, GoFiles: []string{"title.go"}},
+		{ImportPath: m + "/wrong", Name: "wrong", Dir: dir, GoFiles: []string{"wrong.go"}},
+	}
+	var got []string
+	collect := func(format string, args ...any) { got = append(got, fmt.Sprintf(format, args...)) }
+	filesUnder500Lines(t, m, pkgs, collect)
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], "long/long.go has 502 lines")
+	got = nil
+	everyPackageSaysItsJob(t, m, pkgs[1:], collect)
+	require.Len(t, got, 3, "%q", got)
+	assert.Contains(t, got[0], "bare has no package doc comment")
+	assert.Contains(t, got[1], "title: its package comment is 27 characters")
+	assert.Contains(t, got[2], "wrong: its package comment should start \"Package wrong \"")
 }
