@@ -61,7 +61,7 @@ func (r *run) startRemote(ctx context.Context, urls []string) error {
 	}
 	rf, err := fleet.Dial(ctx, fleet.RemoteConfig{
 		URLs: urls, Token: r.cfg.fleetToken, Store: store, Community: r.sc.Fleet.Community,
-		Seed: r.seed, Agents: r.sc.Fleet.Agents, V3Users: users, Logger: r.log,
+		Seed: r.seed, Agents: r.sc.Fleet.Agents, V3Users: users, Logger: r.log, ReadyTimeout: max(r.cfg.readyTimeout, 30*time.Second),
 	})
 	if err != nil {
 		return fmt.Errorf("harness: scenario %s: %w", r.sc.Name, err)

@@ -41,6 +41,9 @@ type RemoteConfig struct {
 	Agents int
 	// V3Users are the SNMPv3 user names every process must serve.
 	V3Users []string
+	// ReadyTimeout bounds the wait for every process to answer ready
+	// (default 30 s).
+	ReadyTimeout time.Duration
 	// Watch is how often each process is checked (and, when spawned, its
 	// resources read); default 100 ms.
 	Watch  time.Duration
@@ -154,6 +157,9 @@ func Dial(ctx context.Context, cfg RemoteConfig) (*Remote, error) {
 	if cfg.Watch <= 0 {
 		cfg.Watch = 100 * time.Millisecond
 	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 30 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -165,7 +171,9 @@ func Dial(ctx context.Context, cfg RemoteConfig) (*Remote, error) {
 		runID: strconv.FormatInt(int64(os.Getpid()), 36) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 	}
 	for k, u := range cfg.URLs {
-		opts := []control.ClientOption{control.WithHTTPClient(r.http), control.WithRetries(5, 50*time.Millisecond)}
+		// Changes are retried through a process restart: 50 ms doubling,
+		// bounded by the caller's context (a phase allows 30 s).
+		opts := []control.ClientOption{control.WithHTTPClient(r.http), control.WithRetries(10, 50*time.Millisecond)}
 		if cfg.Token != "" {
 			opts = append(opts, control.WithBearerToken(cfg.Token))
 		}
@@ -201,6 +209,8 @@ func Dial(ctx context.Context, cfg RemoteConfig) (*Remote, error) {
 // discover waits until every process is ready, reads its info and checks
 // its data; then it lays the agents out.
 func (r *Remote) discover(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.ReadyTimeout)
+	defer cancel()
 	want := control.DataDigest(r.cfg.Store)
 	errs := make([]error, len(r.procs))
 	var wg sync.WaitGroup
