@@ -3,9 +3,11 @@ package harness
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -273,4 +275,37 @@ func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 		assert.True(t, slices.Contains(k1, k), "event %s in %v", k, k1)
 	}
 	assert.Positive(t, rep.FleetProcesses[1].Down)
+}
+
+// TestInterruptedRunStopsItsChildren: a run with its fleet in child
+// processes that is interrupted still stops them.
+func TestInterruptedRunStopsItsChildren(t *testing.T) {
+	bin := buildSimagent(t)
+	sc := scenario(t, 174, mixed)
+	p, err := NewPoller("pollerlib", SettingsFor(sc))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	rep, err := Run(ctx, sc, p, WithSeed(1), WithProcesses(2), WithSimagent(bin), WithProgress(func(p Progress) {
+		if p.Phase == "faulty" {
+			cancel()
+		}
+	}))
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotNil(t, rep)
+	require.Len(t, rep.FleetProcesses, 2)
+	for _, fp := range rep.FleetProcesses {
+		assert.True(t, processGone(fp.PID), "simagent pid %d outlived the interrupted run", fp.PID)
+	}
+}
+
+// processGone reports whether pid no longer runs (a zombie counts as
+// gone).
+func processGone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
 }
