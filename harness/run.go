@@ -56,6 +56,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, p Poller, opts ...Option) 
 
 	r := &run{cfg: cfg, sc: sc, p: p, seed: seed, log: log, t0: time.Now()}
 	r.stats, _ = p.(StatsReporter)
+	r.proc = newProcessWatch(p)
 	r.rep = &Report{
 		Scenario: sc.Name, Description: sc.Description, Poller: p.Name(), Seed: seed,
 		Short: cfg.short, Agents: sc.Fleet.Agents, Started: r.t0,
@@ -88,6 +89,8 @@ type run struct {
 	sc    *scenarios.Scenario
 	p     Poller
 	stats StatsReporter
+	// proc watches the poller's own process, when it runs in one.
+	proc  *processWatch
 	seed  uint64
 	log   *slog.Logger
 	t0    time.Time
@@ -168,6 +171,9 @@ func (r *run) execute(ctx context.Context) error {
 	heap := probe.NewHeapReader()
 	base := r.read(heap)
 	r.rep.Baseline = base.sample
+	if r.proc != nil {
+		r.proc.baseline()
+	}
 	r.log.Info("harness: baseline", "goroutines", base.sample.Goroutines, "fds", base.sample.FDs, "udpSockets", base.sample.UDPSockets)
 
 	runErr := r.load(ctx, n)
@@ -175,6 +181,9 @@ func (r *run) execute(ctx context.Context) error {
 	r.setStage("drain")
 	drained := r.drain(ctx)
 	r.cancelPolls()
+	if r.proc != nil {
+		r.proc.idle() // nothing in flight, not yet closed: what it holds idle
+	}
 	r.setStage("close")
 	r.closePoller()
 	counts, unreported := r.rec.finish(time.Now())
@@ -198,6 +207,9 @@ func (r *run) execute(ctx context.Context) error {
 	r.mu.Unlock()
 	r.rep.Polls = counts
 	r.rep.Phases = r.phaseReports()
+	if r.proc != nil {
+		r.rep.Process = r.proc.report(r.rep.Samples)
+	}
 	r.rep.Invariants = invariant.Evaluate(&invariant.Evidence{
 		Scenario: r.sc, Base: base.sample, After: after.sample, Samples: r.rep.Samples,
 		BaseUDP: base.proc.UDP, AfterUDP: after.proc.UDP, BaseFDs: base.fds, AfterFDs: after.fds,
@@ -205,6 +217,7 @@ func (r *run) execute(ctx context.Context) error {
 		Counts: counts, Unreported: unreported, Duplicates: r.rec.duplicates, Partials: r.rec.partials,
 		Phases: r.rep.Phases, Recovery: r.recoveryGaps(), StraddledOK: r.rec.straddledOK(),
 		Examples: r.errorExamples(), Drained: drained, CloseErr: r.rep.CloseError,
+		Process: r.rep.Process,
 	})
 	r.rep.Pass = runErr == nil
 	for _, iv := range r.rep.Invariants {

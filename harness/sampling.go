@@ -30,6 +30,9 @@ func (r *run) sample(h *probe.HeapReader) (Sample, probe.Proc, error) {
 		ps := r.stats.PollerStats()
 		s.Poller = &ps
 	}
+	if r.proc != nil {
+		s.Process = r.proc.sample()
+	}
 	return s, pr, err
 }
 

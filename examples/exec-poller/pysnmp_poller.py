@@ -44,7 +44,7 @@ from pysnmp.proto import api, rfc1902, rfc1905
 
 PROTOCOL = 1
 MAX_LINE = 1 << 20          # bytes, in both directions
-MAX_OUTSTANDING = 64        # polls in flight at once; told to the harness
+MAX_OUTSTANDING = 256       # polls in flight at once; told to the harness
 MAX_WALK = 100000           # varbinds in one walk
 
 AUTH = {
@@ -182,7 +182,7 @@ class Poller:
                 p.transport = self.v2
             if self.leak:
                 s = socket.socket(socket.AF_INET6 if ":" in p.addr[0] else socket.AF_INET, socket.SOCK_DGRAM)
-                s.connect(p.addr)
+                s.bind(("127.0.0.1" if ":" not in p.addr[0] else "::1", 0))
                 self.leaked.append(s)
             if p.op == "get":
                 p.transport.request(p, "get", msg.get("oids", []), self.on_get)

@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/harness"
-	"github.com/snmpchaos/snmpchaos/harness/execpoller"
+	"github.com/snmpchaos/snmpchaos/harness/probe"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 )
@@ -81,8 +81,8 @@ type Exporter struct {
 // Observed is what the harness sees of the daemon at one moment: its
 // process tree from /proc and its own metrics.
 type Observed struct {
-	Process    execpoller.ProcessView `json:"process"`
-	Goroutines int                    `json:"goroutines"` // go_goroutines from its /metrics
+	Process    probe.ProcessView `json:"process"`
+	Goroutines int               `json:"goroutines"` // go_goroutines from its /metrics
 }
 
 // New renders the configuration for sc, starts the exporter and waits
@@ -291,9 +291,16 @@ func (e *Exporter) Self(ctx context.Context) (selfMetrics, error) {
 	return readSelf(fams), nil
 }
 
+// ProcessGoroutines is go_goroutines from the exporter's /metrics: the
+// harness samples it with the exporter's process (pollapi.ProcessMetrics).
+func (e *Exporter) ProcessGoroutines(ctx context.Context) (int, error) {
+	s, err := e.Self(ctx)
+	return s.Goroutines, err
+}
+
 // Observe reads the exporter's process and metrics now.
 func (e *Exporter) Observe(ctx context.Context) (Observed, error) {
-	v, err := execpoller.ReadProcess(e.pid)
+	v, err := probe.ReadProcess(e.pid)
 	if err != nil {
 		return Observed{}, err
 	}

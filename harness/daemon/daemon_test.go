@@ -88,6 +88,17 @@ func TestExporterThroughBlackhole(t *testing.T) {
 	assert.True(t, strings.Contains(o.Process.Command, "prometheus-snmp-exporter"), o.Process.Command)
 	assert.Greater(t, o.Goroutines, 0)
 	assert.Empty(t, o.Process.UDPSockets, "idle, the exporter holds no UDP socket")
+	require.NotNil(t, rep.Process, "the exporter's process is in the report")
+	assert.Equal(t, pid, rep.Process.PID)
+	assert.Positive(t, rep.Process.PeakGoroutines, "go_goroutines sampled from its /metrics")
+	assert.GreaterOrEqual(t, rep.Process.PeakGoroutines, rep.Process.BaselineGoroutines)
+	var during int
+	for _, s := range rep.Samples {
+		if s.Process != nil && s.T >= bh.Start && s.T < bh.End && s.Process.Goroutines > 0 {
+			during++
+		}
+	}
+	assert.Positive(t, during, "its goroutines are sampled through the blackhole")
 	_, err = os.Stat(e.dir)
 	assert.True(t, os.IsNotExist(err), "its config is removed")
 }

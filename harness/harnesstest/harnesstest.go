@@ -239,6 +239,10 @@ func verdict(t testing.TB, rep *harness.Report, cfg config) {
 		}
 		t.Logf("harnesstest: %s %-20s %s", mark, iv.Name, iv.Summary)
 	}
+	for _, ph := range rep.Phases {
+		t.Logf("harnesstest:   phase %-12s %5d polls %5d ok %4d failed %4d skipped  p50 %s p99 %s  errors %v",
+			ph.Name, ph.Polls, ph.Succeeded, ph.Failed, ph.Skipped, ph.P50.Round(time.Millisecond), ph.P99.Round(time.Millisecond), ph.Errors)
+	}
 	t.Logf("harnesstest: %d polls scheduled, %d succeeded, %d failed, %d skipped; seed %d (harness.WithSeed(%d) replays it)",
 		rep.Polls.Scheduled, rep.Polls.Succeeded, rep.Polls.Failed, rep.Polls.Skipped, rep.Seed, rep.Seed)
 	if len(cfg.expect) > 0 {

@@ -46,6 +46,9 @@ type Evidence struct {
 	// Drained is whether every poll was reported before the drain timeout.
 	Drained  bool
 	CloseErr string // what the poller's Close returned
+	// Process is the poller's own process, when it runs in one (nil
+	// otherwise): see processChecks.
+	Process *report.ProcessReport
 }
 
 // RecoveryGap is an agent that was faulty before a recovery phase and had

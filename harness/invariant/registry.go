@@ -40,5 +40,5 @@ func Evaluate(ev *Evidence) []report.InvariantResult {
 			out = append(out, inv.Check(ev))
 		}
 	}
-	return out
+	return processChecks(ev, out)
 }

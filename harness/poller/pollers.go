@@ -63,8 +63,12 @@ func Pollers() []string {
 	return out
 }
 
-// NewPoller makes the poller called name with settings s.
+// NewPoller makes the poller called name with settings s; "exec:CMD
+// ARGS..." starts CMD and drives it over the exec protocol (NewExec).
 func NewPoller(name string, s pollapi.Settings) (pollapi.Poller, error) {
+	if strings.HasPrefix(name, "exec:") {
+		return newExecSpec(name, s)
+	}
 	for _, k := range PollerKinds() {
 		if k.Name == name {
 			return k.New(s)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/harness/pollapi"
+	"github.com/snmpchaos/snmpchaos/harness/probe"
 	"github.com/snmpchaos/snmpchaos/simagent"
 )
 
@@ -37,6 +38,8 @@ type Report struct {
 	// harness (Mode "processes" or "remote"): their resources, fault
 	// changes and outages, apart from the harness's own probes.
 	FleetProcesses []FleetProcess `json:"fleetProcesses,omitempty"`
+	// Process is the poller's process when it runs in one of its own.
+	Process *ProcessReport `json:"process,omitempty"`
 }
 
 // PhaseReport is one phase's outcome.
@@ -86,6 +89,9 @@ type Sample struct {
 	// KernelDrops is how many packets netns mode's nftables faults have
 	// dropped since the run started.
 	KernelDrops uint64 `json:"kernelDrops,omitempty"`
+	// Process is the poller's own process tree (exec pollers, observed
+	// daemons), read by PID.
+	Process *probe.ProcessSample `json:"process,omitempty"`
 }
 
 // PollCounts account for every scheduled poll.

@@ -31,6 +31,7 @@ func WriteText(w io.Writer, r *Report) error {
 		p.Scheduled, p.Succeeded, p.Failed, p.Unreported, p.Duplicate, p.Skipped, p.Overdue)
 	fmt.Fprintf(bw, "Walks: %d compared with the agent's data, %d partial, %d not compared (faults changed meanwhile)\n",
 		p.WalksChecked, p.Partial, p.Unverified)
+	writeProcess(bw, r)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write text report: %w", err)
 	}

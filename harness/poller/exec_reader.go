@@ -1,4 +1,4 @@
-package execpoller
+package poller
 
 import (
 	"bufio"
@@ -9,20 +9,20 @@ import (
 	"io"
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/harness/pollapi"
 )
 
 // readStdout reads the child's replies until it closes stdout. A line
-// over MaxLine is a protocol error: the child is killed.
-func (p *Poller) readStdout(r io.Reader) {
+// over ExecMaxLine is a protocol error: the child is killed.
+func (p *ExecPoller) readStdout(r io.Reader) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var line []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(line)+len(chunk) > MaxLine+1 {
+		if len(line)+len(chunk) > ExecMaxLine+1 {
 			p.protoErrs.Add(1)
-			p.log.Error("exec poller: child line over the limit: killing it", "limit", MaxLine)
-			p.fail(fmt.Errorf("%w: the child wrote a line over %d bytes", ErrProtocol, MaxLine), "protocol")
+			p.log.Error("exec poller: child line over the limit: killing it", "limit", ExecMaxLine)
+			p.fail(fmt.Errorf("%w: the child wrote a line over %d bytes", ErrExecProtocol, ExecMaxLine), "protocol")
 			p.kill()
 			_, _ = io.Copy(io.Discard, br)
 			return
@@ -42,7 +42,7 @@ func (p *Poller) readStdout(r io.Reader) {
 }
 
 // handle acts on one line from the child.
-func (p *Poller) handle(line []byte) {
+func (p *ExecPoller) handle(line []byte) {
 	var m reply
 	if err := json.Unmarshal(line, &m); err != nil {
 		p.protoErrs.Add(1)
@@ -57,13 +57,13 @@ func (p *Poller) handle(line []byte) {
 			p.protoErrs.Add(1)
 		}
 	case "result":
-		r := harness.Result{Varbinds: m.Varbinds}
+		r := pollapi.Result{Varbinds: m.Varbinds}
 		if m.Error != nil {
 			kind := m.Error.Kind
 			if kind == "" {
 				kind = "error"
 			}
-			r = harness.Result{Err: &PollError{ErrKind: kind, Message: m.Error.Message}}
+			r = pollapi.Result{Err: &ExecError{ErrKind: kind, Message: m.Error.Message}}
 		}
 		if !p.answer(m.ID, r) {
 			p.late.Add(1)
@@ -83,7 +83,7 @@ func (p *Poller) handle(line []byte) {
 
 // readStderr passes the child's stderr to the log, a line at a time
 // (lines cut at 4 KiB).
-func (p *Poller) readStderr(r io.Reader) {
+func (p *ExecPoller) readStderr(r io.Reader) {
 	br := bufio.NewReaderSize(r, 4096)
 	for {
 		line, err := br.ReadSlice('\n')
@@ -108,12 +108,12 @@ func trimNL(b []byte) []byte {
 // exit; past ShutdownTimeout (or ctx) it kills the child's process group.
 // It is idempotent. The error says what went wrong: polls still in flight,
 // a kill, a non-zero exit, protocol errors, late answers.
-func (p *Poller) Close(ctx context.Context) error {
+func (p *ExecPoller) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() { p.closeErr = p.close(ctx) })
 	return p.closeErr
 }
 
-func (p *Poller) close(ctx context.Context) error {
+func (p *ExecPoller) close(ctx context.Context) error {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
@@ -165,7 +165,7 @@ wait:
 		errs = append(errs, fmt.Errorf("the child exited: %v", waitErr))
 	}
 	if n := p.protoErrs.Load(); n > 0 {
-		errs = append(errs, fmt.Errorf("%w: %d lines from the child could not be used", ErrProtocol, n))
+		errs = append(errs, fmt.Errorf("%w: %d lines from the child could not be used", ErrExecProtocol, n))
 	}
 	if n := p.late.Load(); n > 0 {
 		errs = append(errs, fmt.Errorf("%d results came after the poll was answered (deadline passed or unknown id)", n))

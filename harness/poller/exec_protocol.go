@@ -1,17 +1,17 @@
-package execpoller
+package poller
 
 import (
 	"encoding/json"
 
-	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/harness/pollapi"
 )
 
-// Protocol is the version of the exec protocol this package speaks
+// ExecProtocol is the version of the exec protocol this package speaks
 // (docs/exec-protocol.md).
-const Protocol = 1
+const ExecProtocol = 1
 
-// MaxLine is the longest line either side may write, newline excluded.
-const MaxLine = 1 << 20
+// ExecMaxLine is the longest line either side may write, newline excluded.
+const ExecMaxLine = 1 << 20
 
 // maxOutstandingLimit bounds what a child may ask for in its hello.
 const maxOutstandingLimit = 1 << 16
@@ -38,7 +38,7 @@ type pollRequest struct {
 	Type       string     `json:"type"`
 	ID         uint64     `json:"id"`
 	Target     wireTarget `json:"target"`
-	Op         harness.Op `json:"op"`
+	Op         pollapi.Op `json:"op"`
 	OIDs       []string   `json:"oids,omitempty"`
 	Root       string     `json:"root,omitempty"`
 	DeadlineMs int64      `json:"deadlineMs"`
@@ -78,7 +78,7 @@ type reply struct {
 	PID            int    `json:"pid"`
 	// result
 	ID       uint64            `json:"id"`
-	Varbinds []harness.Varbind `json:"varbinds"`
+	Varbinds []pollapi.Varbind `json:"varbinds"`
 	Error    *wireError        `json:"error"`
 	// stats
 	OpenSockets *int `json:"openSockets"`
@@ -90,20 +90,20 @@ type wireError struct {
 	Message string `json:"message"`
 }
 
-// PollError is a poll's failure as the child reported it (or as the
+// ExecError is a poll's failure as the child reported it (or as the
 // adapter decided when the child could not answer). Kind is what reports
 // count it under.
-type PollError struct {
+type ExecError struct {
 	ErrKind string
 	Message string
 }
 
-func (e *PollError) Error() string { return "exec: " + e.ErrKind + ": " + e.Message }
+func (e *ExecError) Error() string { return "exec: " + e.ErrKind + ": " + e.Message }
 
 // Kind is the error's kind for harness.ErrorKind.
-func (e *PollError) Kind() string { return e.ErrKind }
+func (e *ExecError) Kind() string { return e.ErrKind }
 
-func toWireTarget(t harness.Target) wireTarget {
+func toWireTarget(t pollapi.Target) wireTarget {
 	w := wireTarget{Index: t.Index, Addr: t.Addr.String(), Version: t.Version, Context: t.Context}
 	if t.Version == "3" {
 		w.User = &wireUser{Name: t.User.Name, Auth: t.User.Auth.String(), AuthPass: string(t.User.AuthPass),

@@ -1,4 +1,4 @@
-package execpoller
+package probe
 
 import (
 	"fmt"
@@ -12,6 +12,8 @@ import (
 	"github.com/snmpchaos/snmpchaos/internal/udpprobe"
 )
 
+// Another process, by PID: an exec poller's child, an observed daemon.
+
 // ProcessView is what the OS shows of a process and its descendants: the
 // tree's open descriptors, UDP sockets (its descriptors matched to
 // /proc/PID/net/udp and udp6, the tables of its own network namespace),
@@ -20,15 +22,15 @@ type ProcessView struct {
 	PID     int    `json:"pid"`
 	Command string `json:"command"`
 	// PIDs are the process and its live descendants.
-	PIDs       []int       `json:"pids"`
-	FDs        int         `json:"fds"`
-	UDPSockets []UDPSocket `json:"udpSockets,omitempty"`
-	Threads    int         `json:"threads"`
-	RSSBytes   uint64      `json:"rssBytes"`
+	PIDs       []int           `json:"pids"`
+	FDs        int             `json:"fds"`
+	UDPSockets []ProcessSocket `json:"udpSockets,omitempty"`
+	Threads    int             `json:"threads"`
+	RSSBytes   uint64          `json:"rssBytes"`
 }
 
-// UDPSocket is one UDP socket a watched process holds.
-type UDPSocket struct {
+// ProcessSocket is one UDP socket a watched process holds.
+type ProcessSocket struct {
 	PID    int            `json:"pid"`
 	Inode  uint64         `json:"inode"`
 	Local  netip.AddrPort `json:"local"`
@@ -36,12 +38,30 @@ type UDPSocket struct {
 	Drops  uint64         `json:"drops,omitempty"`
 }
 
-func (u UDPSocket) String() string {
+func (u ProcessSocket) String() string {
 	s := fmt.Sprintf("pid %d: udp socket inode %d local %s", u.PID, u.Inode, u.Local)
 	if u.Remote.Port() != 0 {
 		s += " connected to " + u.Remote.String()
 	}
 	return s
+}
+
+// Sample is the view in figures, for a report's samples.
+func (v ProcessView) Sample() ProcessSample {
+	return ProcessSample{PID: v.PID, Processes: len(v.PIDs), FDs: v.FDs, UDPSockets: len(v.UDPSockets), Threads: v.Threads, RSSBytes: v.RSSBytes, Goroutines: -1}
+}
+
+// ProcessSample is one reading of a watched process tree. Goroutines is
+// what the process says of itself on its metrics endpoint (go_goroutines),
+// -1 when it says nothing.
+type ProcessSample struct {
+	PID        int    `json:"pid"`
+	Processes  int    `json:"processes"`
+	FDs        int    `json:"fds"`
+	UDPSockets int    `json:"udpSockets"`
+	Threads    int    `json:"threads"`
+	RSSBytes   uint64 `json:"rssBytes"`
+	Goroutines int    `json:"goroutines"`
 }
 
 // ReadProcess reads the view of pid and its descendants from /proc.
@@ -80,10 +100,10 @@ func ReadProcess(pid int) (ProcessView, error) {
 			return v, err
 		}
 		for _, s := range rd.Sockets {
-			v.UDPSockets = append(v.UDPSockets, UDPSocket{PID: id, Inode: s.Inode, Local: s.Local, Remote: s.Remote, Drops: s.Drops})
+			v.UDPSockets = append(v.UDPSockets, ProcessSocket{PID: id, Inode: s.Inode, Local: s.Local, Remote: s.Remote, Drops: s.Drops})
 		}
 	}
-	slices.SortFunc(v.UDPSockets, func(a, b UDPSocket) int {
+	slices.SortFunc(v.UDPSockets, func(a, b ProcessSocket) int {
 		if a.Inode < b.Inode {
 			return -1
 		}
@@ -93,6 +113,35 @@ func ReadProcess(pid int) (ProcessView, error) {
 		return 0
 	})
 	return v, nil
+}
+
+// ReadProcessFigures is the cheap part of a reading of the tree pids
+// (pid and its descendants as a full reading found them): descriptors,
+// threads and memory, without the sockets. ok is false when pid is gone.
+func ReadProcessFigures(pid int, pids []int) (s ProcessSample, ok bool) {
+	s = ProcessSample{PID: pid, Goroutines: -1}
+	for _, id := range pids {
+		p, err := procfs.NewProc(id)
+		if err != nil {
+			continue
+		}
+		st, err := p.Stat()
+		if err != nil {
+			continue
+		}
+		n, err := p.FileDescriptorsLen()
+		if err != nil {
+			continue
+		}
+		if id == pid {
+			ok = true
+		}
+		s.Processes++
+		s.FDs += n
+		s.Threads += st.NumThreads
+		s.RSSBytes += uint64(st.ResidentMemory())
+	}
+	return s, ok
 }
 
 // Cmdline is the process's command line, arguments joined by spaces

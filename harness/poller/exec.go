@@ -1,15 +1,17 @@
-// Package execpoller drives a poller that runs in another process, written
-// in any language, over the exec protocol (docs/exec-protocol.md): one JSON
-// object a line on the child's stdin and stdout. New starts the command,
-// shakes hands, and returns a harness.Poller that sends each poll to the
-// child and reports its answer; it watches the child's process tree by PID
-// (descriptors, UDP sockets from the child's own /proc/PID/net/udp view,
-// threads, memory), so a child that leaks sockets is caught with evidence
-// naming its process. The bounds: lines of at most MaxLine bytes, at most
-// the child's maxOutstanding polls in flight, a deadline on every poll
-// (past it the adapter answers for the child), and a timeout on the hello
-// and on shutdown, after which the child's process group is killed.
-package execpoller
+// The exec poller: a poller that runs in another process, written in any
+// language, driven over the exec protocol (docs/exec-protocol.md): one JSON
+// object a line on the child's stdin and stdout. NewExec starts the
+// command, shakes hands, and returns a Poller that sends each poll to the
+// child and reports its answer. It is a pollapi.ProcessPoller: the harness
+// watches the child's process tree by PID (descriptors, UDP sockets from
+// the child's own /proc/PID/net/udp view, threads, memory), so a child that
+// leaks sockets is caught with evidence naming its process. The bounds:
+// lines of at most ExecMaxLine bytes, at most the child's maxOutstanding
+// polls in flight, a deadline on every poll (past it the adapter answers
+// for the child), and a timeout on the hello and on shutdown, after which
+// the child's process group is killed.
+
+package poller
 
 import (
 	"bufio"
@@ -25,11 +27,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/harness/pollapi"
+	"github.com/snmpchaos/snmpchaos/harness/probe"
 )
 
-// Config says what to run and how.
-type Config struct {
+// ExecConfig says what to run and how.
+type ExecConfig struct {
 	// Command is the program and its arguments.
 	Command []string
 	// Dir is its working directory (default: this process's).
@@ -37,7 +40,7 @@ type Config struct {
 	// Env is its environment (default: this process's).
 	Env []string
 	// Settings are handed to the child in the hello.
-	Settings harness.Settings
+	Settings pollapi.Settings
 	// Logger receives the child's stderr lines and the adapter's events
 	// (default: discarded).
 	Logger *slog.Logger
@@ -47,13 +50,13 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
-// ErrProtocol is wrapped by errors about what the child said.
-var ErrProtocol = errors.New("exec poller: protocol error")
+// ErrExecProtocol is wrapped by errors about what the child said.
+var ErrExecProtocol = errors.New("exec poller: protocol error")
 
-// Parse splits an "exec:CMD ARGS..." poller spec (the "exec:" prefix is
+// ParseExec splits an "exec:CMD ARGS..." poller spec (the "exec:" prefix is
 // optional) into a command line: words separated by spaces, single or
 // double quotes around words with spaces.
-func Parse(spec string) ([]string, error) {
+func ParseExec(spec string) ([]string, error) {
 	s := strings.TrimSpace(strings.TrimPrefix(spec, "exec:"))
 	var out []string
 	var cur strings.Builder
@@ -90,9 +93,20 @@ func Parse(spec string) ([]string, error) {
 	return out, nil
 }
 
-// Poller is a harness.Poller whose polls run in a child process.
-type Poller struct {
-	cfg     Config
+// newExecSpec is NewPoller's "exec:CMD ARGS..." (no logger: the child's
+// stderr is dropped; NewExec takes one).
+func newExecSpec(spec string, s pollapi.Settings) (pollapi.Poller, error) {
+	cmd, err := ParseExec(spec)
+	if err != nil {
+		return nil, err
+	}
+	return NewExec(context.Background(), ExecConfig{Command: cmd, Settings: s})
+}
+
+// ExecPoller is a pollapi.Poller (and a pollapi.ProcessPoller) whose polls
+// run in a child process.
+type ExecPoller struct {
+	cfg     ExecConfig
 	log     *slog.Logger
 	name    string
 	cmd     *exec.Cmd
@@ -112,25 +126,25 @@ type Poller struct {
 	pending map[uint64]*pendingPoll
 	closed  bool
 	dead    error // why the child can take no more polls
-	stats   harness.PollerStats
+	stats   pollapi.PollerStats
 
 	protoErrs atomic.Int64 // unknown or repeated ids, bad lines
 	late      atomic.Int64 // answers after the adapter answered for the child
 	closeOnce sync.Once
 	closeErr  error
-	atClose   ProcessView
+	atClose   probe.ProcessView
 	atCloseOK bool
 }
 
 type pendingPoll struct {
-	done  func(harness.Result)
+	done  func(pollapi.Result)
 	timer *time.Timer
 	stop  func() bool // unregisters the ctx.AfterFunc
 }
 
-// New starts the command and waits for its hello. The child's process is
+// NewExec starts the command and waits for its hello. The child's process is
 // in a process group of its own, killed if it outlives Close.
-func New(ctx context.Context, cfg Config) (*Poller, error) {
+func NewExec(ctx context.Context, cfg ExecConfig) (*ExecPoller, error) {
 	if len(cfg.Command) == 0 {
 		return nil, errors.New("exec poller: no command")
 	}
@@ -143,7 +157,7 @@ func New(ctx context.Context, cfg Config) (*Poller, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	p := &Poller{cfg: cfg, pending: map[uint64]*pendingPoll{}, exited: make(chan struct{}), helloCh: make(chan reply, 1)}
+	p := &ExecPoller{cfg: cfg, pending: map[uint64]*pendingPoll{}, exited: make(chan struct{}), helloCh: make(chan reply, 1)}
 	p.command = strings.Join(cfg.Command, " ")
 	cmd := exec.Command(cfg.Command[0], cfg.Command[1:]...)
 	cmd.Dir, cmd.Env = cfg.Dir, cfg.Env
@@ -196,13 +210,18 @@ func exitText(err error) string {
 }
 
 // handshake sends the hello and checks the child's.
-func (p *Poller) handshake(ctx context.Context) error {
+func (p *ExecPoller) handshake(ctx context.Context) error {
 	s := p.cfg.Settings
-	err := p.send(helloRequest{Type: "hello", Protocol: Protocol, Settings: wireSettings{
+	err := p.send(helloRequest{Type: "hello", Protocol: ExecProtocol, Settings: wireSettings{
 		TimeoutMs: s.Timeout.Milliseconds(), MinTimeoutMs: s.MinTimeout.Milliseconds(), Retries: s.Retries,
 		MaxRepetitions: s.MaxRepetitions, Sockets: s.Sockets, MaxInFlight: s.MaxInFlight, Seed: s.Seed}})
 	if err != nil {
-		return fmt.Errorf("exec poller %s: hello: %w", p.command, err)
+		select { // most likely it has exited: say how
+		case <-p.exited:
+			return fmt.Errorf("exec poller %s (pid %d): exited before its hello: %s", p.command, p.pid, exitText(p.waitErr))
+		case <-time.After(time.Second):
+		}
+		return fmt.Errorf("exec poller %s (pid %d): hello: %w", p.command, p.pid, err)
 	}
 	timer := time.NewTimer(p.cfg.HelloTimeout)
 	defer timer.Stop()
@@ -216,12 +235,12 @@ func (p *Poller) handshake(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if h.Protocol != Protocol {
-		return fmt.Errorf("%w: %s (pid %d) speaks protocol %d, want %d", ErrProtocol, p.command, p.pid, h.Protocol, Protocol)
+	if h.Protocol != ExecProtocol {
+		return fmt.Errorf("%w: %s (pid %d) speaks protocol %d, want %d", ErrExecProtocol, p.command, p.pid, h.Protocol, ExecProtocol)
 	}
 	n := h.MaxOutstanding
 	if n <= 0 || n > maxOutstandingLimit {
-		return fmt.Errorf("%w: %s (pid %d): hello maxOutstanding %d, want 1 to %d", ErrProtocol, p.command, p.pid, n, maxOutstandingLimit)
+		return fmt.Errorf("%w: %s (pid %d): hello maxOutstanding %d, want 1 to %d", ErrExecProtocol, p.command, p.pid, n, maxOutstandingLimit)
 	}
 	if s.MaxInFlight > 0 {
 		n = min(n, s.MaxInFlight)
@@ -236,60 +255,60 @@ func (p *Poller) handshake(ctx context.Context) error {
 }
 
 // Name is "exec:" and the name the child gave in its hello.
-func (p *Poller) Name() string { return p.name }
+func (p *ExecPoller) Name() string { return p.name }
 
 // PID is the child's process ID.
-func (p *Poller) PID() int { return p.pid }
+func (p *ExecPoller) PID() int { return p.pid }
 
 // Command is the child's command line.
-func (p *Poller) Command() string { return p.command }
+func (p *ExecPoller) Command() string { return p.command }
 
 // Process reads the OS's view of the child's process tree now.
-func (p *Poller) Process() (ProcessView, error) { return ReadProcess(p.pid) }
+func (p *ExecPoller) Process() (probe.ProcessView, error) { return probe.ReadProcess(p.pid) }
 
 // AtClose is the child's process view taken in Close after the drain,
 // with nothing in flight and before the shutdown: what it held while idle.
-func (p *Poller) AtClose() (ProcessView, bool) {
+func (p *ExecPoller) AtClose() (probe.ProcessView, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.atClose, p.atCloseOK
 }
 
 // Poll sends p to the child, waiting for a free slot first.
-func (p *Poller) Poll(ctx context.Context, poll harness.Poll, done func(harness.Result)) {
+func (p *ExecPoller) Poll(ctx context.Context, poll pollapi.Poll, done func(pollapi.Result)) {
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
-		done(harness.Result{Err: &PollError{ErrKind: "canceled", Message: "no free slot before the poll was cancelled"}})
+		done(pollapi.Result{Err: &ExecError{ErrKind: "canceled", Message: "no free slot before the poll was cancelled"}})
 		return
 	case <-p.exited:
-		done(harness.Result{Err: p.deadErr()})
+		done(pollapi.Result{Err: p.deadErr()})
 		return
 	}
 	deadline := p.deadline(ctx)
 	pp := &pendingPoll{done: done}
 	p.mu.Lock()
 	if p.closed || p.dead != nil {
-		err := error(harness.ErrClosed)
+		err := error(ErrClosed)
 		if p.dead != nil {
 			err = p.dead
 		}
 		p.mu.Unlock()
 		<-p.slots
-		done(harness.Result{Err: err})
+		done(pollapi.Result{Err: err})
 		return
 	}
 	if _, dup := p.pending[poll.ID]; dup {
 		p.mu.Unlock()
 		<-p.slots
-		done(harness.Result{Err: &PollError{ErrKind: "badRequest", Message: fmt.Sprintf("poll id %d already in flight", poll.ID)}})
+		done(pollapi.Result{Err: &ExecError{ErrKind: "badRequest", Message: fmt.Sprintf("poll id %d already in flight", poll.ID)}})
 		return
 	}
 	p.pending[poll.ID] = pp
 	// The child must answer by the deadline; a second later the adapter
 	// answers for it and tells it to cancel.
 	pp.timer = time.AfterFunc(time.Until(deadline)+time.Second, func() {
-		if p.answer(poll.ID, harness.Result{Err: &PollError{ErrKind: "timeout", Message: "the child did not answer by the poll's deadline"}}) {
+		if p.answer(poll.ID, pollapi.Result{Err: &ExecError{ErrKind: "timeout", Message: "the child did not answer by the poll's deadline"}}) {
 			_ = p.send(idMessage{Type: "cancel", ID: poll.ID})
 		}
 	})
@@ -298,12 +317,12 @@ func (p *Poller) Poll(ctx context.Context, poll harness.Poll, done func(harness.
 	req := pollRequest{Type: "poll", ID: poll.ID, Target: toWireTarget(poll.Target), Op: poll.Op, OIDs: poll.OIDs, Root: poll.Root,
 		DeadlineMs: max(1, time.Until(deadline).Milliseconds())}
 	if err := p.send(req); err != nil {
-		p.answer(poll.ID, harness.Result{Err: &PollError{ErrKind: "exited", Message: "writing to the child: " + err.Error()}})
+		p.answer(poll.ID, pollapi.Result{Err: &ExecError{ErrKind: "exited", Message: "writing to the child: " + err.Error()}})
 	}
 }
 
 // deadline is ctx's, or what the settings allow a poll with its retries.
-func (p *Poller) deadline(ctx context.Context) time.Time {
+func (p *ExecPoller) deadline(ctx context.Context) time.Time {
 	if d, ok := ctx.Deadline(); ok {
 		return d
 	}
@@ -315,7 +334,7 @@ func (p *Poller) deadline(ctx context.Context) time.Time {
 }
 
 // answer reports a poll once; false if it was answered already.
-func (p *Poller) answer(id uint64, r harness.Result) bool {
+func (p *ExecPoller) answer(id uint64, r pollapi.Result) bool {
 	p.mu.Lock()
 	pp, ok := p.pending[id]
 	if ok {
@@ -335,10 +354,10 @@ func (p *Poller) answer(id uint64, r harness.Result) bool {
 }
 
 // fail answers every poll in flight with err and takes no more polls.
-func (p *Poller) fail(err error, kind string) {
+func (p *ExecPoller) fail(err error, kind string) {
 	p.mu.Lock()
 	if p.dead == nil {
-		p.dead = &PollError{ErrKind: kind, Message: err.Error()}
+		p.dead = &ExecError{ErrKind: kind, Message: err.Error()}
 	}
 	dead := p.dead
 	ids := make([]uint64, 0, len(p.pending))
@@ -347,27 +366,27 @@ func (p *Poller) fail(err error, kind string) {
 	}
 	p.mu.Unlock()
 	for _, id := range ids {
-		p.answer(id, harness.Result{Err: dead})
+		p.answer(id, pollapi.Result{Err: dead})
 	}
 }
 
-func (p *Poller) deadErr() error {
+func (p *ExecPoller) deadErr() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.dead != nil {
 		return p.dead
 	}
-	return &PollError{ErrKind: "exited", Message: "the child has exited"}
+	return &ExecError{ErrKind: "exited", Message: "the child has exited"}
 }
 
 // send writes one line to the child.
-func (p *Poller) send(v any) error {
+func (p *ExecPoller) send(v any) error {
 	b, err := marshalLine(v)
 	if err != nil {
 		return err
 	}
-	if len(b) > MaxLine {
-		return fmt.Errorf("%w: request of %d bytes over the %d-byte line limit", ErrProtocol, len(b), MaxLine)
+	if len(b) > ExecMaxLine {
+		return fmt.Errorf("%w: request of %d bytes over the %d-byte line limit", ErrExecProtocol, len(b), ExecMaxLine)
 	}
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
@@ -381,7 +400,7 @@ func (p *Poller) send(v any) error {
 // lines; 0 once it has exited) and the polls in flight. It is not a
 // harness.StatsReporter: the harness compares those figures with its own
 // process, and the child's sockets are not there.
-func (p *Poller) ChildStats() harness.PollerStats {
+func (p *ExecPoller) ChildStats() pollapi.PollerStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stats
@@ -396,9 +415,9 @@ func (p *Poller) ChildStats() harness.PollerStats {
 
 // ProtocolErrors counts the child's lines the adapter could not use:
 // results for unknown or already answered polls, undecodable lines.
-func (p *Poller) ProtocolErrors() int64 { return p.protoErrs.Load() }
+func (p *ExecPoller) ProtocolErrors() int64 { return p.protoErrs.Load() }
 
 // kill ends the child's process group.
-func (p *Poller) kill() {
+func (p *ExecPoller) kill() {
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 }

@@ -1,0 +1,91 @@
+package harnesstest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/scenarios"
+)
+
+// pysnmp is "exec:" and the reference poller's command line, or a skip
+// (a failure under CI=true) without Debian's python3-pysnmp4.
+func pysnmp(t *testing.T, args string) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "..", "..", "examples", "exec-poller", "pysnmp_poller.py")
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import pysnmp.hlapi.asyncore").CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("needs Debian's python3-pysnmp4 (scripts/need-pollers.sh): %v %s", err, out)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return strings.TrimSpace("exec:" + script + " " + args)
+}
+
+func quickstart(t *testing.T, base int) *scenarios.Scenario {
+	sc := Bundled(t, "quickstart")
+	sc.Fleet.Listen = fmt.Sprintf("127.%d.0.1:0", base)
+	return sc
+}
+
+// The reference poller in Python passes quickstart, watched by PID.
+func TestExecReferencePollerPassesQuickstart(t *testing.T) {
+	name := pysnmp(t, "")
+	sc := quickstart(t, 206)
+	p, err := harness.NewPoller(name, harness.SettingsFor(sc.Shortened()))
+	require.NoError(t, err)
+	pid := p.(harness.ProcessPoller).PID()
+	rep := Run(t, sc, p, WithShort(true))
+	require.NotNil(t, rep.Process)
+	assert.Equal(t, pid, rep.Process.PID)
+	assert.Contains(t, rep.Process.Command, "pysnmp_poller.py")
+	assert.Positive(t, rep.Process.PeakThreads)
+	assert.Positive(t, rep.Process.PeakRSSBytes)
+	var sampled int
+	for _, s := range rep.Samples {
+		if s.Process != nil && s.Process.PID == pid {
+			sampled++
+		}
+	}
+	assert.Greater(t, sampled, len(rep.Samples)/2, "the child is sampled with the rest")
+}
+
+// Its leaky variant fails connections-closed and fds-stable, and the
+// evidence names its process and its sockets. (It may miss phase
+// expectations too: a socket per poll slows it down on a loaded machine.)
+func TestExecLeakyPollerFailsWithItsProcess(t *testing.T) {
+	name := pysnmp(t, "--leak")
+	sc := quickstart(t, 207)
+	p, err := harness.NewPoller(name, harness.SettingsFor(sc.Shortened()))
+	require.NoError(t, err)
+	pid := p.(harness.ProcessPoller).PID()
+	rep, err := harness.Run(t.Context(), sc, p, harness.WithShort(true), harness.WithSettleTimeout(time.Second))
+	require.NoError(t, err)
+	got := map[string]harness.InvariantResult{}
+	for _, iv := range rep.Invariants {
+		got[iv.Name] = iv
+		t.Logf("%-20s %-5v %s", iv.Name, iv.Pass, iv.Summary)
+	}
+	cc, fd := got[harness.InvConnectionsClosed], got[harness.InvFDsStable]
+	assert.False(t, cc.Pass)
+	assert.False(t, fd.Pass)
+	who := fmt.Sprintf("poller process %d (", pid)
+	assert.Contains(t, cc.Summary, who)
+	assert.Contains(t, cc.Summary, "pysnmp_poller.py --leak")
+	assert.Contains(t, fd.Summary, who)
+	ev := strings.Join(cc.Evidence, "\n")
+	assert.Contains(t, ev, fmt.Sprintf("pid %d: udp socket inode", pid))
+	assert.Contains(t, ev, "local 127.0.0.1:")
+	assert.True(t, got[harness.InvPollsAccounted].Pass, "every poll still answered once")
+}
