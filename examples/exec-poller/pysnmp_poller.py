@@ -182,7 +182,7 @@ class Poller:
                 p.transport = self.v2
             if self.leak:
                 s = socket.socket(socket.AF_INET6 if ":" in p.addr[0] else socket.AF_INET, socket.SOCK_DGRAM)
-                s.bind(("127.0.0.1" if ":" not in p.addr[0] else "::1", 0))
+                s.connect(p.addr)
                 self.leaked.append(s)
             if p.op == "get":
                 p.transport.request(p, "get", msg.get("oids", []), self.on_get)

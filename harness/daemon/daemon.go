@@ -168,7 +168,9 @@ func (e *Exporter) start(ctx context.Context, conf string) error {
 		e.waitErr = cmd.Wait()
 		close(e.exited)
 	})
-	e.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 256, IdleConnTimeout: 30 * time.Second}}
+	// No keep-alive: a connection per scrape, closed after it, so that the
+	// exporter holds nothing of the harness's while idle.
+	e.client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, MaxConnsPerHost: 256}}
 	deadline := time.Now().Add(e.cfg.StartTimeout)
 	for {
 		if _, err := e.Self(ctx); err == nil {

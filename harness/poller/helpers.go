@@ -48,3 +48,13 @@ func NewExec(ctx context.Context, cfg ExecConfig) (*ExecPoller, error) {
 
 // ParseExec splits an "exec:CMD ARGS..." poller name into a command line.
 func ParseExec(spec string) ([]string, error) { return poller.ParseExec(spec) }
+
+// GosnmpClient returns an unconnected gosnmp client for t with settings s:
+// see poller.GosnmpClient.
+func GosnmpClient(ctx context.Context, t Target, s Settings) *gosnmp.GoSNMP {
+	return poller.GosnmpClient(ctx, t, s)
+}
+
+// GosnmpPoll runs poll p on a connected gosnmp client: see
+// poller.GosnmpPoll.
+func GosnmpPoll(c *gosnmp.GoSNMP, p Poll) Result { return poller.GosnmpPoll(c, p) }
