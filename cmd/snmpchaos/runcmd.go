@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/harness/daemon"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
 
@@ -49,7 +50,11 @@ Flags:
 `)
 	printFlags(w, fs)
 	fmt.Fprintf(w, `
-Pollers (--poller): %s
+Pollers (--poller): %s;
+exec:CMD ARGS... (a poller in another process, driven over the exec
+protocol: docs/exec-protocol.md); snmp_exporter (Debian's
+prometheus-snmp-exporter, started with an snmp.yml rendered from the
+scenario and scraped as Prometheus would: see scenario snmp-exporter)
 
 On SIGINT or SIGTERM the run stops its load, drains, closes the poller,
 removes its netns namespaces, links, routes and state file, writes the
@@ -93,8 +98,13 @@ func parseRunFlags(args []string, stdout io.Writer) (*runOptions, error) {
 	default:
 		return nil, fmt.Errorf("one scenario at a time, got %q", pos)
 	}
-	if !slices.Contains(harness.Pollers(), o.poller) {
-		return nil, fmt.Errorf("--poller %q: unknown poller (have: %s)", o.poller, strings.Join(harness.Pollers(), ", "))
+	if o.poller == "exec:" || (!strings.HasPrefix(o.poller, "exec:") && o.poller != daemon.SnmpExporter && !slices.Contains(harness.Pollers(), o.poller)) {
+		return nil, fmt.Errorf("--poller %q: unknown poller (have: %s, %s, exec:CMD ARGS...)", o.poller, strings.Join(harness.Pollers(), ", "), daemon.SnmpExporter)
+	}
+	if strings.HasPrefix(o.poller, "exec:") {
+		if _, err := harness.ParseExec(o.poller); err != nil {
+			return nil, fmt.Errorf("--poller: %w", err)
+		}
 	}
 	if !slices.Contains([]string{"auto", "lines", "off"}, o.progress) {
 		return nil, fmt.Errorf("--progress %q: want auto, lines or off", o.progress)
@@ -143,17 +153,21 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	seed := runSeed(o, eff)
 	settings := harness.SettingsFor(eff)
 	settings.Seed = seed
-	// From here on Run owns the poller and closes it.
-	poller, err := harness.NewPoller(o.poller, settings)
-	if err != nil {
-		fmt.Fprintf(stderr, "snmpchaos run: --poller %s: %v\n", o.poller, err)
-		return exitUsage
-	}
-
 	// Logs go through the progress printer so that they do not land in the
 	// middle of a status line.
 	pp := harness.NewProgressPrinter(stderr, o.progress == "auto" && harness.IsTerminal(stderr))
 	logger := slog.New(slog.NewTextHandler(pp, &slog.HandlerOptions{Level: o.logLevel}))
+	// From here on Run owns the poller and closes it.
+	poller, err := newPoller(ctx, o.poller, eff, settings, logger)
+	if err != nil {
+		pp.Done()
+		fmt.Fprintf(stderr, "snmpchaos run: --poller %s: %v\n", o.poller, err)
+		if errors.Is(err, harness.ErrUnknownPoller) {
+			return exitUsage
+		}
+		return exitFail
+	}
+
 	opts := append([]harness.Option{harness.WithShort(o.short), harness.WithLogger(logger), harness.WithSeed(seed), harness.WithNetnsFamily(o.netnsFamily)}, o.fleetOpt...)
 	if o.progress != "off" {
 		opts = append(opts, harness.WithProgress(pp.Update))
@@ -219,4 +233,20 @@ func runSeed(o *runOptions, sc *scenarios.Scenario) uint64 {
 			return s
 		}
 	}
+}
+
+// newPoller makes the poller --poller names: a bundled one, a process
+// driven over the exec protocol, or snmp_exporter observed as a daemon.
+func newPoller(ctx context.Context, name string, sc *scenarios.Scenario, s harness.Settings, log *slog.Logger) (harness.Poller, error) {
+	switch {
+	case name == daemon.SnmpExporter:
+		return daemon.New(ctx, sc, daemon.Config{Logger: log})
+	case strings.HasPrefix(name, "exec:"):
+		cmd, err := harness.ParseExec(name)
+		if err != nil {
+			return nil, err
+		}
+		return harness.NewExec(ctx, harness.ExecConfig{Command: cmd, Settings: s, Logger: log})
+	}
+	return harness.NewPoller(name, s)
 }

@@ -36,6 +36,9 @@ import (
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 )
 
+// SnmpExporter is the exporter's poller name (snmpchaos run --poller).
+const SnmpExporter = "snmp_exporter"
+
 // DefaultExporter is where Debian installs snmp_exporter.
 const DefaultExporter = "/usr/bin/prometheus-snmp-exporter"
 
@@ -210,7 +213,7 @@ func opKey(kind string, oids []string, root string) string {
 }
 
 // Name is "snmp_exporter".
-func (e *Exporter) Name() string { return "snmp_exporter" }
+func (e *Exporter) Name() string { return SnmpExporter }
 
 // PID is the exporter's process ID.
 func (e *Exporter) PID() int { return e.pid }

@@ -45,7 +45,6 @@ func processChecks(ev *Evidence, out []report.InvariantResult) []report.Invarian
 			}
 			res.Pass = false
 			res.Summary = fmt.Sprintf("%s: %d more than at baseline, at most %d allowed", line, idle-base, slack)
-			res.Evidence = append(res.Evidence, res.Summary)
 			res.Evidence = append(res.Evidence, newSockets(p.Baseline.UDPSockets, p.Idle.UDPSockets)...)
 		case FDsStable:
 			if p.Error != "" {
@@ -59,7 +58,9 @@ func processChecks(ev *Evidence, out []report.InvariantResult) []report.Invarian
 			}
 			res.Pass = false
 			res.Summary = fmt.Sprintf("%s: %d over baseline, at most %d allowed", line, idle-base, slack)
-			res.Evidence = append(res.Evidence, res.Summary)
+			if grew := len(p.Idle.UDPSockets) - len(p.Baseline.UDPSockets); grew > 0 {
+				res.Evidence = append(res.Evidence, fmt.Sprintf("%d of them UDP sockets (listed under %s)", grew, ConnectionsClosed))
+			}
 		case GoroutinesBounded:
 			if p.BaselineGoroutines < 0 {
 				continue
@@ -72,7 +73,6 @@ func processChecks(ev *Evidence, out []report.InvariantResult) []report.Invarian
 			}
 			res.Pass = false
 			res.Summary = line
-			res.Evidence = append(res.Evidence, line)
 		}
 	}
 	return out
