@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/snmpchaos/snmpchaos/harness/pollapi"
-	"github.com/snmpchaos/snmpchaos/harness/probe"
 )
 
 // ExecConfig says what to run and how.
@@ -132,8 +131,6 @@ type ExecPoller struct {
 	late      atomic.Int64 // answers after the adapter answered for the child
 	closeOnce sync.Once
 	closeErr  error
-	atClose   probe.ProcessView
-	atCloseOK bool
 }
 
 type pendingPoll struct {
@@ -262,17 +259,6 @@ func (p *ExecPoller) PID() int { return p.pid }
 
 // Command is the child's command line.
 func (p *ExecPoller) Command() string { return p.command }
-
-// Process reads the OS's view of the child's process tree now.
-func (p *ExecPoller) Process() (probe.ProcessView, error) { return probe.ReadProcess(p.pid) }
-
-// AtClose is the child's process view taken in Close after the drain,
-// with nothing in flight and before the shutdown: what it held while idle.
-func (p *ExecPoller) AtClose() (probe.ProcessView, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.atClose, p.atCloseOK
-}
 
 // Poll sends p to the child, waiting for a free slot first.
 func (p *ExecPoller) Poll(ctx context.Context, poll pollapi.Poll, done func(pollapi.Result)) {

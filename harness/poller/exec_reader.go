@@ -103,8 +103,7 @@ func trimNL(b []byte) []byte {
 	return b
 }
 
-// Close waits for the polls in flight (until ctx ends), reads the child's
-// process view while it is idle, sends shutdown and waits for the child to
+// Close waits for the polls in flight (until ctx ends), sends shutdown and waits for the child to
 // exit; past ShutdownTimeout (or ctx) it kills the child's process group.
 // It is idempotent. The error says what went wrong: polls still in flight,
 // a kill, a non-zero exit, protocol errors, late answers.
@@ -133,12 +132,6 @@ wait:
 		case <-p.exited:
 			break wait
 		}
-	}
-	if v, err := p.Process(); err == nil {
-		p.mu.Lock()
-		p.atClose, p.atCloseOK = v, true
-		p.mu.Unlock()
-		p.log.Info("exec poller: idle before shutdown", "fds", v.FDs, "udpSockets", len(v.UDPSockets), "threads", v.Threads, "rss", v.RSSBytes)
 	}
 	_ = p.send(idMessage{Type: "shutdown"})
 	p.wmu.Lock()

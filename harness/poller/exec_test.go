@@ -20,6 +20,7 @@ import (
 	"github.com/snmpchaos/snmpchaos/harness/internal/mibtest"
 	"github.com/snmpchaos/snmpchaos/harness/invariant"
 	"github.com/snmpchaos/snmpchaos/harness/pollapi"
+	"github.com/snmpchaos/snmpchaos/harness/probe"
 	"github.com/snmpchaos/snmpchaos/simagent"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 	"github.com/snmpchaos/snmpchaos/snmp/usm"
@@ -161,7 +162,7 @@ func TestExecLeakySeenByPID(t *testing.T) {
 		r := pollSync(t.Context(), p, pollapi.Poll{ID: uint64(i + 1), Target: pollapi.Target{Addr: f.Addr(i % 10), Version: "2c", Community: "public"}, Op: pollapi.OpGet, OIDs: []string{".1.3.6.1.2.1.1.3.0"}})
 		require.NoError(t, r.Err)
 	}
-	v, err := p.Process()
+	v, err := probe.ReadProcess(p.PID())
 	require.NoError(t, err)
 	assert.Equal(t, p.PID(), v.PID)
 	assert.Contains(t, v.Command, "pysnmp_poller.py --leak")

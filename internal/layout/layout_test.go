@@ -117,8 +117,11 @@ func roles() []rule {
 		{tree: "internal", role: role{deny: []string{"harness"}}},
 		// The harness by role: each sub-package only what its role needs.
 		{tree: "harness/pollapi", role: role{deny: []string{"simagent", "pollerlib", "scenarios", "netns"}, harness: []string{}}},
-		{tree: "harness/probe", role: role{deny: []string{"simagent", "pollerlib", "scenarios", "netns", "snmp", "internal"}, harness: []string{}}},
-		{tree: "harness/report", role: role{deny: []string{"pollerlib", "scenarios", "netns"}, harness: []string{"harness/pollapi"}}},
+		// probe reads another process's UDP sockets (and their drops)
+		// through internal/udpprobe.
+		{tree: "harness/probe", role: role{deny: []string{"simagent", "pollerlib", "scenarios", "netns", "snmp", "internal/benchutil", "internal/netsnmptest", "internal/oid"}, harness: []string{}}},
+		// report carries the probes' process readings (ProcessReport).
+		{tree: "harness/report", role: role{deny: []string{"pollerlib", "scenarios", "netns"}, harness: []string{"harness/pollapi", "harness/probe"}}},
 		{tree: "harness/invariant", role: role{deny: []string{"pollerlib", "netns"}, harness: []string{"harness/pollapi", "harness/probe", "harness/report"}}},
 		{tree: "harness/poller", role: role{deny: []string{"simagent", "scenarios", "netns"}, harness: []string{"harness/pollapi"}}},
 		{tree: "harness/fleet", role: role{deny: []string{"pollerlib"}, harness: []string{}}},
@@ -127,11 +130,10 @@ func roles() []rule {
 		{tree: "harness/fault", role: role{deny: []string{"pollerlib"}, harness: []string{}}},
 		{tree: "harness/internal", role: role{harness: []string{}}},
 		{tree: "harness/harnesstest"},
-		// Pollers outside this process (a child over the exec protocol,
-		// an observed daemon). They are adapters like harness/poller but
-		// build on package harness itself today, so the run cannot offer
-		// them through NewPoller; on pollapi alone they could.
-		{tree: "harness/execpoller"},
+		// An observed daemon (snmp_exporter): it needs the scenario and the
+		// fleet's data to render its configuration, so it builds on
+		// package harness and the CLI makes it. (The exec poller, a child
+		// over the exec protocol, is in harness/poller, on pollapi alone.)
 		{tree: "harness/daemon"},
 		// The run itself may use every role; a new sub-package needs a rule
 		// of its own.
