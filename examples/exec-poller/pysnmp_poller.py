@@ -246,9 +246,18 @@ class Poller:
         sockmap = self.disp.getSocketMap()
         StdinReader(self, sockmap)
         sent_stats = -1
+        last_tick = 0.0
         while True:
-            asyncore.loop(timeout=0.02, use_poll=True, map=sockmap, count=1)
+            asyncore.loop(timeout=0.01, use_poll=True, map=sockmap, count=1)
+            # pysnmp reads one datagram per readable event: drain what else
+            # is ready before the timers, so replies do not pile up in the
+            # socket's buffer (and overflow it) while timers run.
+            for _ in range(32):
+                asyncore.loop(timeout=0, use_poll=True, map=sockmap, count=1)
             now = time.monotonic()
+            if now - last_tick < 0.01 and not self.shutdown:
+                continue
+            last_tick = now
             self.disp.handleTimerTick(time.time())
             if self.v3 is not None:
                 self.v3.disp.handleTimerTick(time.time())
@@ -286,6 +295,10 @@ class MessageTransport:
         self.poller = poller
         self.disp = poller.disp
         self.sock = udp.UdpSocketTransport().openClientMode()
+        try:  # room for a burst of replies (the kernel caps it at rmem_max)
+            self.sock.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        except OSError:
+            pass
         self.disp.registerTransport(udp.domainName, self.sock)
         self.disp.registerRecvCbFun(self.on_message)
         self.next_id = 1
