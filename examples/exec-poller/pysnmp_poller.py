@@ -295,10 +295,16 @@ class MessageTransport:
         self.poller = poller
         self.disp = poller.disp
         self.sock = udp.UdpSocketTransport().openClientMode()
-        try:  # room for a burst of replies (the kernel caps it at rmem_max)
-            self.sock.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        except OSError:
-            pass
+        # Room for a burst of replies: with a few hundred in flight, the
+        # default buffer (rmem_default, ~200 KiB, ~2 KiB charged a datagram)
+        # overflows whenever this process is not scheduled for a moment.
+        # SO_RCVBUFFORCE (Linux, as root) passes rmem_max; else SO_RCVBUF.
+        for opt in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
+            try:
+                self.sock.socket.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+                break
+            except OSError:
+                continue
         self.disp.registerTransport(udp.domainName, self.sock)
         self.disp.registerRecvCbFun(self.on_message)
         self.next_id = 1

@@ -25,17 +25,17 @@ const tiny = `
 version: 1
 name: tiny
 fleet: {agents: 30, profile: if-mib:4, listen: LISTEN}
-poller: {timeout: 300ms, retries: 1}
+poller: {timeout: 400ms, retries: 1}
 load:
-  interval: 500ms
+  interval: 1s
   concurrency: 16
   ops:
     - {kind: get, weight: 3, oids: [.1.3.6.1.2.1.1.3.0]}
     - {kind: walk, weight: 1, root: .1.3.6.1.2.1.2.2.1.10}
 phases:
-  - {name: warmup, duration: 1500ms, expect: {minSuccess: 0.99}}
+  - {name: warmup, duration: 2s, expect: {minSuccess: 0.9}}
   - name: blackhole
-    duration: 1500ms
+    duration: 2s
     faults: [{selector: {count: 3}, faults: {blackhole: {}}}]
 short: {agents: 10, durationScale: 0.5}
 `
