@@ -44,8 +44,8 @@ func isProfile(spec string) bool {
 // MaxInterfaces). Values are deterministic; the octet and packet counters
 // and sysUpTime move with the agent's age, each agent seeing rates spread
 // by its seed, and 32-bit counters of busy interfaces wrap within minutes.
-// An agent's ifInOctets and ifHCInOctets start alike but, their rates
-// being spread independently, do not stay in step.
+// An agent's 32-bit counters are its 64-bit ones modulo 2^32
+// (ifInOctets == ifHCInOctets mod 2^32, at the same rate), as on a device.
 func Profile(name string) (*Store, error) {
 	base, arg, hasArg := strings.Cut(name, ":")
 	switch base {
@@ -112,6 +112,13 @@ func (g *gen) dyn(tag byte, d Dynamic) Value {
 // counter is a Counter32/Counter64 that moves at rate (per second, before
 // the per-agent spread) from initial; a still counter is static.
 func (g *gen) counter(tag byte, initial uint64, rate float64) Value {
+	return g.twin(tag, initial, rate, 0)
+}
+
+// twin is a counter whose per-agent rate spread is keyed by key (not by
+// its place), so that a 32-bit counter and its 64-bit twin given the same
+// key, rate and low 32 bits stay equal modulo 2^32.
+func (g *gen) twin(tag byte, initial uint64, rate float64, key uint64) Value {
 	if rate == 0 {
 		return g.unsigned(tag, initial)
 	}
@@ -119,8 +126,11 @@ func (g *gen) counter(tag byte, initial uint64, rate float64) Value {
 	if tag == ber.TagCounter64 {
 		bits = 64
 	}
-	return g.dyn(tag, Dynamic{Kind: DynCounter, Initial: initial, Rate: rate, Spread: counterSpread, Bits: bits})
+	return g.dyn(tag, Dynamic{Kind: DynCounter, Initial: initial, Rate: rate, Spread: counterSpread, Bits: bits, Key: key})
 }
+
+// twinKey is the spread key of interface f's counter with salt.
+func twinKey(f iface, salt uint64) uint64 { return mix64(f.h^salt^0x7477696e) | 1 }
 
 // counterSpread makes each agent's rates differ by up to 50%.
 const counterSpread = 0.5
@@ -238,7 +248,9 @@ func init32(f iface, salt uint64) uint64 { return mix64(f.h^salt) & math.MaxUint
 
 // ifEntry is column col of the ifTable row of interface i.
 func ifEntry(g *gen, col uint32, i int, f iface) Value {
-	c32 := func(salt uint64, rate float64) Value { return g.counter(ber.TagCounter32, init32(f, salt), rate) }
+	c32 := func(salt uint64, rate float64) Value {
+		return g.twin(ber.TagCounter32, init32(f, salt), rate, twinKey(f, salt))
+	}
 	switch col {
 	case 1: // ifIndex
 		return g.integer(int64(i))
@@ -297,10 +309,13 @@ func ifEntry(g *gen, col uint32, i int, f iface) Value {
 
 // ifXEntry is column col of the ifXTable row of interface i.
 func ifXEntry(g *gen, col uint32, i int, f iface) Value {
-	c32 := func(salt uint64, rate float64) Value { return g.counter(ber.TagCounter32, init32(f, salt), rate) }
-	// HC counters start with the low 32 bits of their 32-bit twin.
+	c32 := func(salt uint64, rate float64) Value {
+		return g.twin(ber.TagCounter32, init32(f, salt), rate, twinKey(f, salt))
+	}
+	// HC counters start with the low 32 bits of their 32-bit twin and move
+	// at its rate: ifInOctets == ifHCInOctets mod 2^32, as on a device.
 	c64 := func(salt uint64, rate float64) Value {
-		return g.counter(ber.TagCounter64, mix64(f.h^salt)&0xffff<<32|init32(f, salt), rate)
+		return g.twin(ber.TagCounter64, mix64(f.h^salt)&0xffff<<32|init32(f, salt), rate, twinKey(f, salt))
 	}
 	switch col {
 	case 1: // ifName

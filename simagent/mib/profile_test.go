@@ -227,3 +227,32 @@ func BenchmarkProfileIfMIB1000(b *testing.B) {
 		}
 	}
 }
+
+// On a device ifInOctets is ifHCInOctets modulo 2^32, and both move at the
+// same rate; so are the other twins (packets, multicast, broadcast).
+func TestIfMIBTwinCountersAgree(t *testing.T) {
+	s, err := Profile("if-mib:24")
+	require.NoError(t, err)
+	twins := [][2]uint32{{10, 6}, {11, 7}, {16, 10}, {17, 11}} // ifTable column, ifXTable column
+	read := func(oid OID, age time.Duration, seed uint64) uint64 {
+		i := s.Get(oid)
+		require.GreaterOrEqual(t, i, 0, "%s", oid)
+		n, err := ber.ParseUint(s.AppendValue(nil, i, age, seed))
+		require.NoError(t, err)
+		return n
+	}
+	moved := false
+	for _, seed := range []uint64{1, 99, 12345} {
+		for _, age := range []time.Duration{0, time.Minute, 3 * time.Hour, 40 * 24 * time.Hour} {
+			for ifc := uint32(1); ifc <= 24; ifc++ {
+				for _, tw := range twins {
+					c32 := read(OID{1, 3, 6, 1, 2, 1, 2, 2, 1, tw[0], ifc}, age, seed)
+					c64 := read(OID{1, 3, 6, 1, 2, 1, 31, 1, 1, 1, tw[1], ifc}, age, seed)
+					require.Equal(t, c64&0xffffffff, c32, "if %d columns %v, seed %d, age %v", ifc, tw, seed, age)
+					moved = moved || c64 != read(OID{1, 3, 6, 1, 2, 1, 31, 1, 1, 1, tw[1], ifc}, 0, seed)
+				}
+			}
+		}
+	}
+	require.True(t, moved, "the counters move")
+}
