@@ -26,8 +26,14 @@ type Config struct {
 	// ByPort puts agents on consecutive ports of one address, one socket
 	// each, for platforms without 127/8.
 	ByPort bool
-	// Store is the data every agent serves.
+	// Store is the data every agent serves; or Kinds.
 	Store *mib.Store
+	// Kinds makes a mixed fleet: several device kinds, each with its data
+	// and a count or share of the agents (kinds.go). Excludes Store.
+	Kinds []Kind
+	// Identity gives every agent its own sysName, serial numbers and MAC
+	// addresses (identity.go).
+	Identity Identity
 	// Community is the v1/v2c community (default "public").
 	Community string
 	// Seed drives every random decision of the fleet.
@@ -87,6 +93,7 @@ type Fleet struct {
 	closeMu  sync.Mutex
 	closed   bool
 	v3       *v3Fleet // nil without Config.Users
+	kinds    []kind
 }
 
 // agent is one simulated agent: an address, a start time and faults.
@@ -100,6 +107,7 @@ type agent struct {
 	sock   *socket // ByPort: the agent's own socket
 	labels map[string]string
 	v3     atomic.Pointer[v3Engine] // made on first use: Fleet.engine
+	kind   *kind
 }
 
 // DefaultMaxBulkVarbinds is snmpd's default maxGetbulkResponses.
@@ -116,11 +124,14 @@ var ErrConfig = errors.New("simagent: bad config")
 func (c Config) Validate() error { return c.defaults() }
 
 func (c *Config) defaults() error {
-	if c.Store == nil {
-		return fmt.Errorf("%w: Store is required", ErrConfig)
-	}
-	if c.Agents == 0 {
+	if c.Agents == 0 && len(c.Kinds) == 0 {
 		c.Agents = 1
+	}
+	if _, err := c.resolveKinds(); err != nil {
+		return err
+	}
+	if err := c.Identity.check(); err != nil {
+		return err
 	}
 	if c.Agents < 0 || c.Agents > 1<<20 {
 		return fmt.Errorf("%w: %d agents not in [1, %d]", ErrConfig, c.Agents, 1<<20)
@@ -204,12 +215,18 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	cfg.Store = mib.WithLiveEngine(cfg.Store)
+	kinds, err := cfg.resolveKinds()
+	if err != nil {
+		return nil, err
+	}
+	for i := range kinds {
+		kinds[i].store = withIdentity(mib.WithLiveEngine(kinds[i].store), &cfg.Identity)
+	}
 	p, err := compile(&cfg.Faults)
 	if err != nil {
 		return nil, fmt.Errorf("simagent: initial faults: %w", err)
 	}
-	f := &Fleet{cfg: cfg}
+	f := &Fleet{cfg: cfg, kinds: kinds}
 	now := cfg.Clock()
 	f.agents = make([]*agent, cfg.Agents)
 	// Agents and their first fault states each in one allocation: a
@@ -227,6 +244,11 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		a.faults.Store(&states[i])
 		f.agents[i] = a
 	}
+	for k := range f.kinds {
+		for i := f.kinds[k].from; i < f.kinds[k].to; i++ {
+			f.agents[i].kind = &f.kinds[k]
+		}
+	}
 	f.initV3(now)
 	for _, a := range f.agents {
 		f.v3Applied(a, &cfg.Faults, now)
@@ -242,6 +264,18 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 			}
 		}
 	}
+	if len(cfg.Kinds) > 0 {
+		for k := range f.kinds {
+			shared := map[string]string{KindLabel: f.kinds[k].name}
+			for i := f.kinds[k].from; i < f.kinds[k].to; i++ {
+				if a := f.agents[i]; a.labels == nil {
+					a.labels = shared // read-only after start: one map per kind
+				} else {
+					a.labels[KindLabel] = f.kinds[k].name
+				}
+			}
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -253,7 +287,7 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	for _, s := range f.socks {
 		f.wg.Go(func() { f.serve(s) })
 	}
-	cfg.Logger.Info("simagent fleet ready", "agents", cfg.Agents, "first", f.agents[0].addr, "last", f.agents[len(f.agents)-1].addr, "data", cfg.Store.Name(), "oids", cfg.Store.Len(), "sockets", len(f.socks))
+	cfg.Logger.Info("simagent fleet ready", "agents", cfg.Agents, "first", f.agents[0].addr, "last", f.agents[len(f.agents)-1].addr, "data", f.kinds[0].store.Name(), "oids", f.kinds[0].store.Len(), "kinds", len(f.kinds), "sockets", len(f.socks))
 	return f, nil
 }
 
@@ -360,8 +394,9 @@ func (f *Fleet) Addrs() []netip.AddrPort {
 	return out
 }
 
-// Store is the data the agents serve.
-func (f *Fleet) Store() *mib.Store { return f.cfg.Store }
+// Store is the data the agents serve (in a mixed fleet, agent 0's kind's:
+// see StoreOf).
+func (f *Fleet) Store() *mib.Store { return f.kinds[0].store }
 
 // Community is the agents' community string.
 func (f *Fleet) Community() string { return f.cfg.Community }
@@ -385,7 +420,7 @@ func (f *Fleet) Age(i int) time.Duration {
 func (f *Fleet) Snapshot(i int) []mib.Entry {
 	a := f.agents[i]
 	age := f.Age(i)
-	s := f.cfg.Store.Phase(age)
+	s := a.kind.store.Phase(age)
 	out := s.Snapshot(age, a.seed)
 	f.snapshotLive(i, s, out)
 	return out
@@ -394,7 +429,8 @@ func (f *Fleet) Snapshot(i int) []mib.Entry {
 // AppendValue appends the content octets of store entry k as agent i
 // holds it at age.
 func (f *Fleet) AppendValue(b []byte, i, k int, age time.Duration) []byte {
-	return f.cfg.Store.AppendValue(b, k, age, f.agents[i].seed)
+	a := f.agents[i]
+	return f.appendValueOf(b, a, a.kind.store.Phase(age), k, age, f.cfg.Clock())
 }
 
 // Faults returns the faults in force on agent i.

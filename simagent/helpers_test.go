@@ -46,7 +46,7 @@ func startFleet(t testing.TB, cfg Config) *Fleet {
 	if !cfg.Listen.IsValid() {
 		cfg.Listen = netip.MustParseAddrPort("127.16.0.1:0")
 	}
-	if cfg.Store == nil {
+	if cfg.Store == nil && len(cfg.Kinds) == 0 {
 		cfg.Store = testStore(t)
 	}
 	f, err := Start(t.Context(), cfg)

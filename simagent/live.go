@@ -48,9 +48,10 @@ func (f *Fleet) snapshotLive(i int, s *mib.Store, entries []mib.Entry) {
 	a := f.agents[i]
 	now := f.cfg.Clock()
 	p := a.faults.Load().plan
+	_ = p
 	for k := range entries {
-		if _, v := s.At(k); v.Dyn != nil && v.Dyn.Kind == mib.DynLive {
-			entries[k].Value = mib.Value{Tag: v.Tag, Content: f.appendLive(nil, a, v.Dyn.Live, now, p)}
+		if _, v := s.At(k); v.Dyn != nil && (v.Dyn.Kind == mib.DynLive || v.Dyn.Kind == mib.DynIdentity) {
+			entries[k].Value = mib.Value{Tag: v.Tag, Content: f.appendValueOf(nil, a, s, k, f.Age(i), now)}
 		}
 	}
 }

@@ -55,17 +55,32 @@ type lookupCtx struct {
 // lookupFor is what a request to agent a at now looks up, under plan p.
 func (f *Fleet) lookupFor(a *agent, p *plan, v1 bool, now time.Time) lookupCtx {
 	age := now.Sub(time.Unix(0, a.start.Load()))
-	return lookupCtx{store: f.cfg.Store.Phase(age), plan: p, v1: v1, age: age, seed: a.seed,
+	return lookupCtx{store: a.kind.store.Phase(age), plan: p, v1: v1, age: age, seed: a.seed,
 		maxBulk: f.cfg.MaxBulkVarbinds, f: f, a: a, now: now}
 }
 
 // appendValue appends the content octets of store entry i as the agent
 // answers it now: live engine objects from the agent's engine.
 func (c *lookupCtx) appendValue(b []byte, i int) []byte {
-	if _, v := c.store.At(i); v.Dyn != nil && v.Dyn.Kind == mib.DynLive && c.a != nil {
-		return c.f.appendLive(b, c.a, v.Dyn.Live, c.now, c.plan)
+	if c.a == nil {
+		return c.store.AppendValueAt(b, i, c.age, c.now, c.seed)
 	}
-	return c.store.AppendValueAt(b, i, c.age, c.now, c.seed)
+	return c.f.appendValueOf(b, c.a, c.store, i, c.age, c.now)
+}
+
+// appendValueOf appends the content octets of entry i of s (agent a's
+// data) as a answers it at now: live engine objects from its engine, its
+// identity where the data has one (identity.go).
+func (f *Fleet) appendValueOf(b []byte, a *agent, s *mib.Store, i int, age time.Duration, now time.Time) []byte {
+	if _, v := s.At(i); v.Dyn != nil {
+		switch v.Dyn.Kind {
+		case mib.DynLive:
+			return f.appendLive(b, a, v.Dyn.Live, now, a.faults.Load().plan)
+		case mib.DynIdentity:
+			return f.appendIdentity(b, a, v)
+		}
+	}
+	return s.AppendValueAt(b, i, age, now, a.seed)
 }
 
 // result of looking up one varbind.

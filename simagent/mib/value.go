@@ -34,6 +34,20 @@ const (
 	DynLive
 	// DynNumeric is snmpsim's numeric module beyond a plain counter (Num).
 	DynNumeric
+	// DynIdentity is a value each agent answers in its own way (its
+	// sysName, a serial number, a MAC address: Ident says which);
+	// Content keeps the recorded value.
+	DynIdentity
+)
+
+// Ident names an identity object (see WithIdentity).
+type Ident uint8
+
+// The identity objects.
+const (
+	IdentSysName Ident = iota + 1
+	IdentSerial
+	IdentMAC
 )
 
 // Live names an object the agent's own SNMP engine serves.
@@ -74,6 +88,10 @@ type Dynamic struct {
 	Live Live
 	// Num is a DynNumeric value's formula.
 	Num *Numeric
+	// Ident says which identity object a DynIdentity value is; Ordinal
+	// and Span number a MAC among the store's Span MACs.
+	Ident         Ident
+	Ordinal, Span uint32
 }
 
 // Static value constructors.
@@ -138,7 +156,7 @@ func (v *Value) AppendContent(b []byte, age time.Duration, agentSeed uint64) []b
 // in for it).
 func (v *Value) AppendContentAt(b []byte, age time.Duration, now time.Time, agentSeed uint64) []byte {
 	switch {
-	case v.Dyn == nil || v.Dyn.Kind == DynLive:
+	case v.Dyn == nil || v.Dyn.Kind == DynLive || v.Dyn.Kind == DynIdentity:
 		return append(b, v.Content...)
 	case v.Dyn.Kind == DynNumeric:
 		return v.Dyn.Num.appendContent(b, age, now, agentSeed)
@@ -148,8 +166,11 @@ func (v *Value) AppendContentAt(b []byte, age time.Duration, now time.Time, agen
 
 // ContentSize is an upper bound of the content octets AppendContent writes.
 func (v *Value) ContentSize() int {
-	if v.Dyn == nil || v.Dyn.Kind == DynLive {
+	switch {
+	case v.Dyn == nil || v.Dyn.Kind == DynLive:
 		return len(v.Content)
+	case v.Dyn.Kind == DynIdentity:
+		return len(v.Content) + 32
 	}
 	return 9
 }
