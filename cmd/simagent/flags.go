@@ -19,7 +19,9 @@ type options struct {
 	agents         int
 	listen         netip.AddrPort
 	byPort         bool
-	data           string
+	data           []dataSpec
+	identity       simagent.Identity
+	maxBulk        int
 	profile        string
 	community      string
 	seed           uint64
@@ -62,7 +64,15 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*o
 	listen := fs.String("listen", "127.16.0.1:1161", "first agent's `IP:PORT`; the others take the next IPv4 addresses (port 0: a free port)")
 	listenAny := fs.Bool("listen-any", false, "allow --listen beyond loopback and the netns test range 198.18.0.0/15 (agents answer, and amplify for, anyone who reaches them)")
 	fs.BoolVar(&o.byPort, "by-port", false, "put agents on consecutive ports of the --listen address instead of consecutive addresses")
-	fs.StringVar(&o.data, "data", "", "serve the data of `FILE` (.snmprec, or snmpwalk -On output); excludes --profile")
+	fs.Func("data", "serve `PATH[=N|=P%]`: a recording (.snmprec, snmpwalk output, .sapwalk, optionally .gz), a directory of recordings (one device kind each) or a profile, for N agents or P% of them; repeatable for a mixed fleet (agents carry the label kind=NAME); excludes --profile", func(v string) error {
+		d, err := parseDataSpec(v)
+		o.data = append(o.data, d)
+		return err
+	})
+	noIdentity := fs.Bool("same-identity", false, "serve every agent the recorded sysName, serial numbers and MACs (default: each agent but agent 0 its own)")
+	fs.StringVar(&o.identity.SysName, "sysname", simagent.DefaultSysNameTemplate, "sysName.0 `TEMPLATE` of agents 1.. ({value} {index} {addr} {kind} {serial})")
+	fs.StringVar(&o.identity.Serial, "serial", simagent.DefaultSerialTemplate, "entPhysicalSerialNum `TEMPLATE` of agents 1..")
+	fs.IntVar(&o.maxBulk, "max-bulk", simagent.DefaultMaxBulkVarbinds, "cap a GetBulk's repetitions at `N` varbinds, as snmpd's maxGetbulkResponses (-1: no cap)")
 	fs.StringVar(&o.profile, "profile", "if-mib:24", "serve a synthetic profile `NAME` (see Profiles)")
 	fs.StringVar(&o.community, "community", "public", "v1/v2c community `STRING`")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed every random decision with `N` (default: random, printed in the ready line)")
@@ -111,8 +121,12 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*o
 	if set["data"] && set["profile"] {
 		return nil, errors.New("--data and --profile exclude each other: give one")
 	}
-	if set["data"] && o.data == "" {
-		return nil, errors.New("--data: empty file name")
+	o.identity.On = !*noIdentity
+	if o.maxBulk == 0 || o.maxBulk < -1 {
+		return nil, fmt.Errorf("--max-bulk %d: want N >= 1, or -1 for no cap", o.maxBulk)
+	}
+	if n, ok := countedAgents(o.data); ok && !set["agents"] {
+		o.agents = n // the kinds' counts make the fleet
 	}
 	if o.community == "" {
 		return nil, errors.New("--community: empty")

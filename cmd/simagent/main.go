@@ -63,12 +63,12 @@ func runStdin(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 		return exitUsage
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
-	store, err := loadData(o)
+	store, kinds, err := loadData(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "simagent: %v\n", err)
 		return exitUsage
 	}
-	fleet, code, err := startFleet(ctx, o, store, logger)
+	fleet, code, err := startFleet(ctx, o, store, kinds, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "simagent: %v\n", err)
 		return code
@@ -121,40 +121,36 @@ func runStdin(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 	return code
 }
 
-// loadData opens --data or --profile.
-func loadData(o *options) (*mib.Store, error) {
-	if o.data != "" {
-		s, err := mib.LoadFile(o.data)
-		if err != nil {
-			return nil, fmt.Errorf("--data: %w", err)
-		}
-		if s.Len() == 0 {
-			return nil, fmt.Errorf("--data %s: no OIDs", o.data)
-		}
-		return s, nil
+// loadData opens --data (one store, or kinds) or --profile.
+func loadData(o *options) (*mib.Store, []simagent.Kind, error) {
+	if len(o.data) > 0 {
+		return loadKinds(o.data)
 	}
 	s, err := mib.Profile(o.profile)
 	if err != nil {
-		return nil, fmt.Errorf("--profile: %w", err)
+		return nil, nil, fmt.Errorf("--profile: %w", err)
 	}
-	return s, nil
+	return s, nil, nil
 }
 
 // startFleet starts the fleet and applies --faults to --faults-selector;
 // on error it returns the exit code.
-func startFleet(ctx context.Context, o *options, store *mib.Store, logger *slog.Logger) (*simagent.Fleet, int, error) {
+func startFleet(ctx context.Context, o *options, store *mib.Store, kinds []simagent.Kind, logger *slog.Logger) (*simagent.Fleet, int, error) {
 	cfg := simagent.Config{
-		Agents:     o.agents,
-		Listen:     o.listen,
-		ByPort:     o.byPort,
-		Store:      store,
-		Community:  o.community,
-		Seed:       o.seed,
-		MaxMsgSize: o.maxMsgSize,
-		Sockets:    o.sockets,
-		Logger:     logger,
-		Users:      o.users,
-		Labels:     o.labels,
+		Agents:          o.agents,
+		Listen:          o.listen,
+		ByPort:          o.byPort,
+		Store:           store,
+		Kinds:           kinds,
+		Identity:        o.identity,
+		MaxBulkVarbinds: o.maxBulk,
+		Community:       o.community,
+		Seed:            o.seed,
+		MaxMsgSize:      o.maxMsgSize,
+		Sockets:         o.sockets,
+		Logger:          logger,
+		Users:           o.users,
+		Labels:          o.labels,
 	}
 	all := o.faultsSelector == simagent.Selector{All: true}
 	if all {
