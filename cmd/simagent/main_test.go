@@ -84,7 +84,7 @@ func TestHelpDocumentsFlagsGrammarsAndProfiles(t *testing.T) {
 	require.Equal(t, exitOK, run(t.Context(), []string{"--help"}, &stdout, &stderr))
 	help := stdout.String()
 	for _, w := range []string{
-		"--agents N", "--listen IP:PORT", "--by-port", "--data FILE", "--profile NAME", "--community STRING",
+		"--agents N", "--listen IP:PORT", "--by-port", "--data PATH[=N|=P%]", "--profile NAME", "--community STRING",
 		"--seed N", "--faults SPEC", "--faults-selector SELECTOR", "--max-msg-size BYTES", "--sockets N",
 		"--control IP:PORT", "--control-any", "--control-token-file FILE", "--control-read-only", "--stop-on-stdin-eof", "--log-level LEVEL", "/v1/info",
 		"drop-every=N", "burst=GB/BG/LB[/LG]", "restart[=DUR]", // fault spec
