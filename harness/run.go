@@ -90,7 +90,9 @@ type run struct {
 	p     Poller
 	stats StatsReporter
 	// proc watches the poller's own process, when it runs in one.
-	proc  *processWatch
+	proc *processWatch
+	// cover counts the agents each phase's requests reached.
+	cover *coverage
 	seed  uint64
 	log   *slog.Logger
 	t0    time.Time
@@ -176,7 +178,10 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	r.log.Info("harness: baseline", "goroutines", base.sample.Goroutines, "fds", base.sample.FDs, "udpSockets", base.sample.UDPSockets)
 
+	r.cover = newCoverage(r.fleet, len(r.sc.Phases))
 	runErr := r.load(ctx, n)
+	r.cover.enter(-1, r.phaseNames())
+	r.rep.Coverage = r.cover.report()
 
 	r.setStage("drain")
 	drained := r.drain(ctx)
@@ -306,6 +311,7 @@ func (r *run) applyPhase(i int) error {
 	r.gen.Add(1)
 	defer r.gen.Add(1)
 	r.phase.Store(int32(i))
+	r.cover.enter(i, r.phaseNames())
 	if i == 0 {
 		r.faultyBefore = make([][]int, len(r.sc.Phases))
 	}

@@ -44,8 +44,29 @@ func (p *ProcessReport) Peaks(samples []Sample) {
 	}
 }
 
-// writeProcess is the text report's process section.
+// PhaseCoverage is how many of a phase's agents saw at least one request,
+// by the agents' own counters.
+type PhaseCoverage struct {
+	Phase    string `json:"phase"`
+	Agents   int    `json:"agents"`
+	Reached  int    `json:"reached"`
+	Requests uint64 `json:"requests"`
+	// NotReached lists the first agents (up to 10) that saw none.
+	NotReached []int `json:"notReached,omitempty"`
+}
+
+// writeProcess is the text report's process and coverage section.
 func writeProcess(w io.Writer, r *Report) {
+	if len(r.Coverage) > 0 {
+		fmt.Fprintf(w, "\nCoverage (the agents' own request counters):\n")
+		for _, c := range r.Coverage {
+			fmt.Fprintf(w, "  %-12s %d of %d agents reached, %d requests", c.Phase, c.Reached, c.Agents, c.Requests)
+			if len(c.NotReached) > 0 {
+				fmt.Fprintf(w, "; not reached: %v", c.NotReached)
+			}
+			fmt.Fprintln(w)
+		}
+	}
 	p := r.Process
 	if p == nil {
 		return

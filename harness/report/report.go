@@ -40,6 +40,9 @@ type Report struct {
 	FleetProcesses []FleetProcess `json:"fleetProcesses,omitempty"`
 	// Process is the poller's process when it runs in one of its own.
 	Process *ProcessReport `json:"process,omitempty"`
+	// Coverage is, per phase, how many agents saw a request, by their own
+	// counters (in-process fleets).
+	Coverage []PhaseCoverage `json:"coverage,omitempty"`
 }
 
 // PhaseReport is one phase's outcome.
