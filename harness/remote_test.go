@@ -155,6 +155,12 @@ var controlURLRE = regexp.MustCompile(`, control (http://\S+)$`)
 
 func startSimagent(t *testing.T, bin string, args ...string) (*simagentProc, error) {
 	cmd := exec.Command(bin, append(args, "--stop-on-stdin-eof", "--log-level", "warn")...)
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "simagent.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	cmd.Stderr = logFile
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -170,7 +176,9 @@ func startSimagent(t *testing.T, bin string, args ...string) (*simagentProc, err
 	t.Cleanup(func() { _ = p.stdin.Close(); _ = p.cmd.Wait() })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		return nil, fmt.Errorf("no ready line: %w", err)
+		_ = cmd.Wait()
+		logs, _ := os.ReadFile(logFile.Name())
+		return nil, fmt.Errorf("simagent %v: no ready line (%w); stderr: %s", args, err, logs)
 	}
 	m := controlURLRE.FindStringSubmatch(strings.TrimSpace(line))
 	if m == nil {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,6 +55,10 @@ type agentProc struct {
 func startAgents(t *testing.T, args ...string) *agentProc {
 	t.Helper()
 	cmd := exec.Command(simagentBinary(t), append(args, "--stop-on-stdin-eof", "--log-level", "warn")...)
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "simagent.log"))
+	require.NoError(t, err)
+	defer logFile.Close()
+	cmd.Stderr = logFile
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	out, err := cmd.StdoutPipe()
@@ -61,7 +67,11 @@ func startAgents(t *testing.T, args ...string) *agentProc {
 	p := &agentProc{cmd: cmd, stdin: stdin}
 	t.Cleanup(p.stop)
 	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err)
+	if err != nil {
+		_ = cmd.Wait()
+		logs, _ := os.ReadFile(logFile.Name())
+		t.Fatalf("simagent %v: no ready line (%v); stderr: %s", args, err, logs)
+	}
 	m := controlRE.FindStringSubmatch(strings.TrimSpace(line))
 	require.NotNil(t, m, line)
 	p.url = m[1]
