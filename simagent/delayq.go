@@ -45,7 +45,9 @@ const delayCoalesce = time.Millisecond
 
 // Bounds of the delay queue (Config.MaxPending, Config.MaxPendingBytes).
 const (
-	DefaultMaxPending      = 65536
+	// DefaultMaxPending is Config.MaxPending's default, in replies.
+	DefaultMaxPending = 65536
+	// DefaultMaxPendingBytes is Config.MaxPendingBytes's default.
 	DefaultMaxPendingBytes = 64 << 20
 )
 

@@ -49,10 +49,12 @@ type Config struct {
 	Sockets int
 	// Faults applies to every agent from the start.
 	Faults Faults
-	// MaxPending bounds the delayed replies held at once, MaxPendingBytes
-	// their bytes (defaults DefaultMaxPending, DefaultMaxPendingBytes); a
-	// reply delayed past either is dropped and counted (DropQueueFull).
-	MaxPending      int
+	// MaxPending bounds the delayed replies held at once (default
+	// DefaultMaxPending); a reply delayed past it is dropped and counted
+	// (DropQueueFull).
+	MaxPending int
+	// MaxPendingBytes bounds the bytes of the delayed replies held at once
+	// (default DefaultMaxPendingBytes), likewise.
 	MaxPendingBytes int
 	// Labels attaches labels to ranges of agents, for label selectors.
 	Labels []LabelRange

@@ -7,12 +7,15 @@ import (
 	"strings"
 )
 
-// LabelError is a bad LabelRange: Index is its place in the list.
+// LabelError is a bad LabelRange.
 type LabelError struct {
+	// Index is the range's place in the list.
 	Index int
-	Msg   string
+	// Msg says what is wrong.
+	Msg string
 }
 
+// Error names the range and what is wrong with it.
 func (e *LabelError) Error() string { return fmt.Sprintf("Labels[%d]: %s", e.Index, e.Msg) }
 
 // CheckLabels checks label ranges for a fleet of n agents: each range lies

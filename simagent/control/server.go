@@ -13,11 +13,16 @@ import (
 // its headers slowly, keeps a connection idle or reads a reply slowly is
 // cut off, so connections never pile up.
 const (
+	// ReadHeaderTimeout bounds reading a request's headers.
 	ReadHeaderTimeout = 10 * time.Second
-	ReadTimeout       = 30 * time.Second
-	WriteTimeout      = 60 * time.Second
-	IdleTimeout       = 30 * time.Second
-	MaxHeaderBytes    = 64 << 10
+	// ReadTimeout bounds reading a whole request.
+	ReadTimeout = 30 * time.Second
+	// WriteTimeout bounds writing a reply.
+	WriteTimeout = 60 * time.Second
+	// IdleTimeout closes a keep-alive connection idle this long.
+	IdleTimeout = 30 * time.Second
+	// MaxHeaderBytes bounds a request's headers.
+	MaxHeaderBytes = 64 << 10
 )
 
 // ServerConfig configures NewServer.
