@@ -46,6 +46,9 @@ func (u ProcessSocket) String() string {
 	return s
 }
 
+// RSSMiB is the resident memory in MiB, one decimal.
+func (v ProcessView) RSSMiB() string { return fmt.Sprintf("%.1f", float64(v.RSSBytes)/(1<<20)) }
+
 // Sample is the view in figures, for a report's samples.
 func (v ProcessView) Sample() ProcessSample {
 	return ProcessSample{PID: v.PID, Processes: len(v.PIDs), FDs: v.FDs, UDPSockets: len(v.UDPSockets), Threads: v.Threads, RSSBytes: v.RSSBytes, Goroutines: -1}

@@ -145,7 +145,7 @@ func reportPlots(r *Report, xMax float64) []plot {
 			ys: col(func(s Sample) float64 { return float64(s.HeapLive) / (1 << 20) })})
 	}
 
-	plots := []plot{gor, fds, inflight, latency, throughput, heap}
+	plots := append([]plot{gor, fds, inflight, latency, throughput, heap}, processPlots(r, xs)...)
 	if kp, ok := kernelPlot(r, xs); ok {
 		plots = slices.Insert(plots, 5, kp)
 	}
@@ -198,7 +198,7 @@ var pageTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"utc":          func(t time.Time) string { return t.UTC().Format(time.DateTime + " MST") },
 	"sortedKV":     sortedKV,
 	"mib":          func(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) },
-}).Parse(pageHTML))
+}).Parse(pageHTML + processHTML))
 
 // kv is a map entry for templates, which range over maps in key order but
 // cannot sort by count.
@@ -314,6 +314,7 @@ svg.plot { max-width: 100%; height: auto; font-family: system-ui, -apple-system,
 </table>
 {{with sortedKV .R.Polls.ByError}}<p>Failed polls by error: {{range $i, $e := .}}{{if $i}}, {{end}}<code>{{$e.Key}}</code> {{$e.Count}}{{end}}</p>{{end}}
 <p>Fleet: {{.R.Fleet.Requests}} requests, {{.R.Fleet.Responses}} responses, {{.R.Fleet.Delayed}} delayed, {{.R.Fleet.Truncated}} truncated, {{.R.Fleet.Faulted}} altered by faults{{with sortedKV .R.Fleet.Drops}}; dropped: {{range $i, $e := .}}{{if $i}}, {{end}}{{$e.Key}} {{$e.Count}}{{end}}{{end}}.</p>
+{{template "process" .}}
 {{with .R.FleetProcesses}}<h2>Fleet processes</h2>
 <p class="muted">The agents ran outside the harness ({{$.R.Mode}}): the plots above are the poller's and the harness's alone; these are the fleet's processes, read from /proc for those the harness started.</p>
 <table id="fleet-processes">
