@@ -17,6 +17,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/harness/daemon"
+	"github.com/snmpchaos/snmpchaos/harness/harnesstest"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
 
@@ -229,4 +231,59 @@ func TestNetnsFlapPassesWithPollerlib(t *testing.T) {
 		drops = max(drops, s.KernelDrops)
 	}
 	assert.Positive(t, drops, "nftables dropped packets")
+}
+
+// needPackage skips (fails under CI=true) without a Debian package a
+// poller outside the process needs (scripts/need-pollers.sh installs it).
+func needPackage(t *testing.T, ok bool, pkg string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	msg := "needs Debian's " + pkg + " (scripts/need-pollers.sh installs it as root)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// TestSnmpExporterObserved: Prometheus snmp_exporter, started with a
+// configuration rendered from the fleet and scraped as Prometheus would,
+// through its bundled scenario's blackhole (harnesstest: the verdict in
+// the log, the reports under RESULTS_DIR).
+func TestSnmpExporterObserved(t *testing.T) {
+	_, err := os.Stat(daemon.DefaultExporter)
+	needPackage(t, err == nil, "prometheus-snmp-exporter")
+	sc := load(t, "snmp-exporter")
+	e, err := daemon.New(t.Context(), sc.Shortened(), daemon.Config{})
+	require.NoError(t, err)
+	rep := harnesstest.Run(t, sc, e, harnesstest.WithShort(true))
+	require.NotNil(t, rep.Process, "the exporter's process in the report")
+	for _, c := range rep.Coverage {
+		assert.Equal(t, c.Agents, c.Reached, "phase %s: every agent scraped", c.Phase)
+	}
+}
+
+// TestExecLeakyPollerNamed: the reference exec poller's leaky variant
+// fails connections-closed and fds-stable with evidence naming its
+// process (harnesstest.ExpectViolated would also hold it to nothing else;
+// a Python poller's success ratios move with the machine's load, so only
+// those two are asserted).
+func TestExecLeakyPollerNamed(t *testing.T) {
+	_, err := exec.Command("/usr/bin/python3", "-c", "import pysnmp.hlapi.asyncore").CombinedOutput()
+	needPackage(t, err == nil, "python3-pysnmp4")
+	script, err := filepath.Abs("examples/exec-poller/pysnmp_poller.py")
+	require.NoError(t, err)
+	sc := load(t, "fd-leak")
+	p, err := harness.NewPoller("exec:"+script+" --leak", harness.SettingsFor(sc.Shortened()))
+	require.NoError(t, err)
+	rep, err := harness.Run(t.Context(), sc, p, harness.WithShort(true), harness.WithSettleTimeout(time.Second))
+	require.NoError(t, err)
+	keep(t, rep, "exec-pysnmp-leaky")
+	for _, name := range []string{harness.InvConnectionsClosed, harness.InvFDsStable} {
+		i := slices.IndexFunc(rep.Invariants, func(iv harness.InvariantResult) bool { return iv.Name == name })
+		require.GreaterOrEqual(t, i, 0)
+		assert.False(t, rep.Invariants[i].Pass, name)
+		assert.Contains(t, rep.Invariants[i].Summary, fmt.Sprintf("poller process %d (", p.(harness.ProcessPoller).PID()))
+	}
 }
