@@ -211,8 +211,9 @@ func Dial(ctx context.Context, cfg RemoteConfig) (*Remote, error) {
 func (r *Remote) discover(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ReadyTimeout)
 	defer cancel()
-	want := control.DataDigest(r.cfg.Store)
+	variants := servedVariants(r.cfg.Store)
 	errs := make([]error, len(r.procs))
+	matched := make([]*mib.Store, len(r.procs))
 	var wg sync.WaitGroup
 	for k, p := range r.procs {
 		wg.Go(func() {
@@ -225,9 +226,18 @@ func (r *Remote) discover(ctx context.Context) error {
 				errs[k] = err
 				return
 			}
-			if in.Data.SHA256 != want {
+			if len(in.Kinds) > 1 {
+				errs[k] = fmt.Errorf("%s is a mixed fleet of %d kinds; a remote fleet checks walks against the scenario's one data set", p.url, len(in.Kinds))
+				return
+			}
+			for _, v := range variants {
+				if v.digest == in.Data.SHA256 {
+					matched[k] = v.store
+				}
+			}
+			if matched[k] == nil {
 				errs[k] = fmt.Errorf("%s serves data %s (%d OIDs, sha256 %.12s), the scenario's is %s (%d OIDs, sha256 %.12s): walks could not be checked",
-					p.url, in.Data.Name, in.Data.OIDs, in.Data.SHA256, r.cfg.Store.Name(), r.cfg.Store.Len(), want)
+					p.url, in.Data.Name, in.Data.OIDs, in.Data.SHA256, r.cfg.Store.Name(), r.cfg.Store.Len(), variants[0].digest)
 				return
 			}
 			if missing := missingUsers(in, r.cfg.V3Users); len(missing) > 0 {
@@ -241,6 +251,15 @@ func (r *Remote) discover(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%w: %w", ErrRemote, err)
 	}
+	for k, m := range matched {
+		if m != matched[0] {
+			return fmt.Errorf("%w: %s and %s serve the data with and without per-agent identities (simagent --same-identity): give them the same", ErrRemote, r.procs[0].url, r.procs[k].url)
+		}
+	}
+	// Walks are checked against the data as the agents serve it: with
+	// their live engine objects and, when on, per-agent identities as
+	// values that move.
+	r.cfg.Store = matched[0]
 	for _, p := range r.procs {
 		addrs, err := control.Expand(p.info.Addresses)
 		if err != nil {

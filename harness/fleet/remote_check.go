@@ -5,7 +5,24 @@ import (
 	"strconv"
 
 	"github.com/snmpchaos/snmpchaos/simagent/control"
+	"github.com/snmpchaos/snmpchaos/simagent/mib"
 )
+
+// variant is the data as a simagent serves it, with its digest.
+type variant struct {
+	store  *mib.Store
+	digest string
+}
+
+// servedVariants are the ways a simagent serves data it loaded: with its
+// live snmpEngine objects, and with per-agent identities (sysName, serial
+// numbers, MACs) on or off (simagent --same-identity): the digest a
+// process reports is one of these.
+func servedVariants(raw *mib.Store) []variant {
+	live := mib.WithLiveEngine(raw)
+	ident := mib.WithIdentity(live)
+	return []variant{{live, control.DataDigest(live)}, {ident, control.DataDigest(ident)}}
+}
 
 // missingUsers are the names of want that in does not serve.
 func missingUsers(in control.Info, want []string) []string {

@@ -204,6 +204,8 @@ func childArgs(cfg SpawnConfig, k, first, n int) ([]string, error) {
 		"--agents", strconv.Itoa(n), "--listen", listen.String(),
 		"--seed", strconv.FormatUint(childSeed(cfg.Seed, k), 10),
 		"--control", "127.0.0.1:0", "--stop-on-stdin-eof", "--log-level", "warn",
+		// As the harness's own in-process fleet: the recorded identities.
+		"--same-identity",
 	}
 	if cfg.ByPort {
 		args = append(args, "--by-port")

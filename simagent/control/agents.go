@@ -195,9 +195,11 @@ func (h *Handler) agentData(w http.ResponseWriter, r *http.Request) {
 		from = after
 	}
 	f := h.fleet
-	s := f.Store()
 	age := f.Age(i)
-	out := AgentData{Index: i, Root: root.String(), After: q.Get("after"), Age: simagent.Duration(age), Entries: []DataEntry{}, Data: h.dataInfo()}
+	// The agent's own data (its kind's, in a mixed fleet) in the phase its
+	// age is in, the entries AppendValue indexes.
+	s := f.StoreOf(i).Phase(age)
+	out := AgentData{Index: i, Root: root.String(), After: q.Get("after"), Age: simagent.Duration(age), Entries: []DataEntry{}, Data: h.dataInfoOf(f.StoreOf(i))}
 	first := s.Next(root)
 	if s.Get(root) >= 0 {
 		first = s.Get(root) // a leaf OID is its own subtree

@@ -31,10 +31,13 @@ type Info struct {
 	// Addresses are the agents' addresses in index order, as runs.
 	Addresses []AddressRun `json:"addresses"`
 	// Labels are runs of consecutive agents with the same labels.
-	Labels  []simagent.LabelRange `json:"labels,omitempty"`
-	Data    DataInfo              `json:"data"`
-	Seed    uint64                `json:"seed"`
-	Sockets int                   `json:"sockets"`
+	Labels []simagent.LabelRange `json:"labels,omitempty"`
+	Data   DataInfo              `json:"data"`
+	// Kinds are the device kinds of a mixed fleet (more than one); Data
+	// is then the first kind's.
+	Kinds   []KindInfo `json:"kinds,omitempty"`
+	Seed    uint64     `json:"seed"`
+	Sockets int        `json:"sockets"`
 	// V3 lists the SNMPv3 users, when the fleet serves v3; each agent's
 	// engine is in GET /v1/agents.
 	V3 *V3Info `json:"v3,omitempty"`
@@ -99,11 +102,29 @@ func DataDigest(s *mib.Store) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// dataInfo is the fleet's DataInfo; the digest is computed once.
+// dataInfo is the fleet's DataInfo (agent 0's kind's); the digest is
+// computed once.
 func (h *Handler) dataInfo() DataInfo {
 	s := h.fleet.Store()
 	h.digestOnce.Do(func() { h.digest = DataDigest(s) })
 	return DataInfo{Name: s.Name(), OIDs: s.Len(), Dynamic: s.Dynamic(), SHA256: h.digest}
+}
+
+// dataInfoOf is the DataInfo of one kind's store.
+func (h *Handler) dataInfoOf(s *mib.Store) DataInfo {
+	if s == h.fleet.Store() {
+		return h.dataInfo()
+	}
+	return DataInfo{Name: s.Name(), OIDs: s.Len(), Dynamic: s.Dynamic(), SHA256: DataDigest(s)}
+}
+
+// KindInfo is one device kind of a mixed fleet: its agents From..To-1 and
+// their data.
+type KindInfo struct {
+	Name string   `json:"name"`
+	From int      `json:"from"`
+	To   int      `json:"to"`
+	Data DataInfo `json:"data"`
 }
 
 func (h *Handler) info(w http.ResponseWriter, r *http.Request) {
@@ -117,6 +138,11 @@ func (h *Handler) info(w http.ResponseWriter, r *http.Request) {
 		Agents: f.Len(), SNMP: []string{"v1", "v2c"}, Addresses: addressRuns(f.Addrs()), Labels: labelRuns(f),
 		Data: h.dataInfo(), Seed: f.Seed(), Sockets: f.Sockets(),
 		ReadOnly: h.opts.readOnly, Token: len(h.opts.token) > 0, Generation: h.generation.Load(),
+	}
+	if kinds := f.Kinds(); len(kinds) > 1 {
+		for _, k := range kinds {
+			out.Kinds = append(out.Kinds, KindInfo{Name: k.Name, From: k.From, To: k.To, Data: h.dataInfoOf(f.StoreOf(k.From))})
+		}
 	}
 	if users := f.Users(); len(users) > 0 {
 		out.SNMP = append(out.SNMP, "v3")
