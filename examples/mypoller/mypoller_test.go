@@ -37,6 +37,7 @@ func TestCachedClientsLeak(t *testing.T) {
 	s := harness.SettingsFor(sc)
 	p := New(Config{Timeout: s.Timeout, Retries: s.Retries, CacheClients: true})
 	harnesstest.Run(t, sc, adapt("mypoller-cached", p),
-		harnesstest.ExpectViolated(harness.InvConnectionsClosed, harness.InvFDsStable))
+		harnesstest.ExpectViolated(harness.InvConnectionsClosed, harness.InvFDsStable),
+		harnesstest.AllowViolated(harness.InvPhaseExpectations)) // success ratios move with the load
 	runtime.KeepAlive(p) // the cache holds the sockets, as a long-lived poller's would
 }

@@ -167,3 +167,23 @@ func TestReportDirFromEnv(t *testing.T) {
 		return got
 	}())
 }
+
+func TestAllowViolated(t *testing.T) {
+	sc := scenario(t, 209)
+	// Leaky: the two expected, fds-stable also allowed; fine.
+	r := call(t, time.Time{}, func(tb testing.TB) {
+		Run(tb, sc, poller(t, "gosnmp-leaky", sc), WithShort(true), WithReportDir(t.TempDir()),
+			ExpectViolated(harness.InvConnectionsClosed), AllowViolated(harness.InvFDsStable),
+			WithRunOptions(harness.WithSettleTimeout(time.Second)))
+	})
+	assert.Empty(t, r.errors)
+	// Without an expectation, an allowed failure does not fail the test,
+	// another one does.
+	sc = scenario(t, 210)
+	r = call(t, time.Time{}, func(tb testing.TB) {
+		Run(tb, sc, poller(t, "gosnmp-leaky", sc), WithShort(true), WithReportDir(t.TempDir()),
+			AllowViolated(harness.InvFDsStable), WithRunOptions(harness.WithSettleTimeout(time.Second)))
+	})
+	require.Len(t, r.errors, 1)
+	assert.Contains(t, r.errors[0], "invariant connections-closed violated")
+}
