@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -97,10 +98,27 @@ func leftovers(t *testing.T, run string, prefixes []netip.Prefix) []string {
 	if _, err := os.Stat(filepath.Join(StateDir, run+".json")); err == nil {
 		out = append(out, "state file "+run+".json")
 	}
+	// Under the state lock, so that no other run claims addresses now: a
+	// prefix this run gave back may already be another live run's (make
+	// test runs beside other make tests), and its routes are not ours.
+	unlock, err := lockState()
+	require.NoError(t, err)
+	defer unlock()
+	var others []netip.Prefix
+	for _, st := range readStates() {
+		if st.Run != run {
+			for _, s := range st.Sites {
+				others = append(others, s.Agents)
+			}
+		}
+	}
 	routes, err := netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
 	require.NoError(t, err)
 	for _, r := range routes {
 		if r.Dst == nil {
+			continue
+		}
+		if d := ipnetPrefix(r.Dst); slices.ContainsFunc(others, d.Overlaps) {
 			continue
 		}
 		for _, p := range prefixes {
