@@ -148,9 +148,17 @@ func TestV3ReportStormFailsAtTheReport(t *testing.T) {
 	assert.Equal(t, st0.Retries, st.Retries)
 }
 
+// TestV3WrongCredentialsFailFast: a Report (usmStats) ends the call with its
+// reason at once. What shows it is the poller's own counters, not a wall
+// clock: no attempt timed out and none was retried. With a first timeout of
+// 5 s and 3 retries, a poller that ignored the Report would count a timeout
+// and take 5 s or more; the elapsed bound is that first timeout, far above
+// what even a loaded machine takes for the exchange (a 900 ms bound against
+// the default 1 s timeout failed at 900.36 ms at load 40, -race).
 func TestV3WrongCredentialsFailFast(t *testing.T) {
 	f, clk := startV3Fleet(t, 3, 1)
-	p := newPoller(t, withClock(clk.Now))
+	const firstTimeout = 5 * time.Second
+	p := newPoller(t, withClock(clk.Now), WithTimeouts(firstTimeout, 50*time.Millisecond, firstTimeout), WithRetries(3))
 	for _, tc := range []struct {
 		u    usm.User
 		want usm.Stat
@@ -160,12 +168,18 @@ func TestV3WrongCredentialsFailFast(t *testing.T) {
 		{usm.User{Name: "who", Auth: usm.SHA, AuthPass: "authsecret1"}, usm.StatUnknownUserNames},
 		{usm.User{Name: "md5", Auth: usm.MD5, AuthPass: "authsecret2", Priv: usm.DES, PrivPass: "privsecret2"}, usm.StatUnsupportedSecLevels},
 	} {
+		before := p.Stats()
 		start := time.Now()
-		_, err := p.Get(ctxTimeout(t, 10*time.Second), Target{Addr: f.Addr(0).String(), Version: V3, User: tc.u}, oidSysDescr)
+		_, err := p.Get(ctxTimeout(t, 30*time.Second), Target{Addr: f.Addr(0).String(), Version: V3, User: tc.u}, oidSysDescr)
+		elapsed := time.Since(start)
 		var re *ReportError
 		require.ErrorAs(t, err, &re, tc.want.String())
 		assert.Equal(t, tc.want, re.Stat)
-		assert.Less(t, time.Since(start), 900*time.Millisecond, "fails at the Report, not after timeouts")
+		after := p.Stats()
+		assert.Equal(t, before.Timeouts, after.Timeouts, "%s: fails at the Report, no attempt timed out", tc.want)
+		assert.Equal(t, before.Retries, after.Retries, "%s: fails at the Report, nothing retried", tc.want)
+		assert.Greater(t, after.Requests, before.Requests, "%s: a request went out", tc.want)
+		assert.Less(t, elapsed, firstTimeout, "%s: fails before the first timeout", tc.want)
 		assertNoSecret(t, err.Error())
 	}
 }
