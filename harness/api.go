@@ -123,6 +123,8 @@ type (
 	Report = report.Report
 	// PhaseReport is one phase's outcome.
 	PhaseReport = report.PhaseReport
+	// CancelStats summarise cancel latency.
+	CancelStats = report.CancelStats
 	// Sample is one reading of the probes.
 	Sample = report.Sample
 	// PollCounts account for every scheduled poll.

@@ -11,9 +11,18 @@ import (
 )
 
 // driver makes the load: every target once per interval, start times
-// spread by jitter, operations chosen by weight, at most concurrency polls
-// in flight. It runs on one goroutine, which owns rng.
+// spread by jitter, operations chosen by weight. In the open model (the
+// default) every poll is handed to the poller on schedule whatever is
+// still in flight, as a ticker-driven scheduler does, so a poller that
+// cannot keep up piles polls up; in the closed model a poll waits for one
+// of concurrency slots and is skipped (a failure of its phase) when none
+// frees within an interval. Every poll carries a deadline: its context is
+// cancelled when it passes. It runs on one goroutine, which owns rng.
 type driver struct {
+	// closed selects the closed model (sem bounds polls in flight).
+	closed bool
+	// deadline is the deadline of a poll that starts in phase i.
+	deadline func(i int) time.Duration
 	poller   Poller
 	targets  []Target
 	ops      []scenarios.Op
@@ -72,12 +81,14 @@ func (d *driver) run(ctx, pollCtx context.Context) {
 			case <-ctx.Done():
 				return
 			}
-			switch d.acquire(ctx, reap, du.at) {
-			case slotCancelled:
-				return
-			case slotSkipped:
-				d.rec.skip(ph)
-				continue
+			if d.closed {
+				switch d.acquire(ctx, reap, du.at) {
+				case slotCancelled:
+					return
+				case slotSkipped:
+					d.rec.skip(d.poll(du), ph)
+					continue
+				}
 			}
 			d.dispatch(pollCtx, du, max(ph, int(d.current.Load())))
 		}
@@ -150,13 +161,25 @@ func (d *driver) phaseOf(t time.Time) int {
 	return i
 }
 
-// dispatch hands one poll of phase ph to the poller.
-func (d *driver) dispatch(ctx context.Context, du due, ph int) {
+// poll makes the Poll of du, with the next ID.
+func (d *driver) poll(du due) Poll {
 	d.nextID++
 	op := d.ops[du.op]
-	p := Poll{ID: d.nextID, Target: d.targets[du.target], Op: Op(op.Kind), OIDs: op.OIDs, Root: op.Root}
-	ps := d.rec.begin(p, ph, time.Now())
-	d.poller.Poll(ctx, p, func(r Result) { d.rec.done(ps, r) })
+	return Poll{ID: d.nextID, Target: d.targets[du.target], Op: Op(op.Kind), OIDs: op.OIDs, Root: op.Root}
+}
+
+// dispatch hands one poll of phase ph to the poller, under a context
+// cancelled at the poll's deadline (or when the drain ends).
+func (d *driver) dispatch(ctx context.Context, du due, ph int) {
+	p := d.poll(du)
+	now := time.Now()
+	dl := d.deadline(ph)
+	pctx, cancel := context.WithDeadline(ctx, now.Add(dl))
+	ps := d.rec.begin(p, ph, now, now.Add(dl))
+	d.poller.Poll(pctx, p, func(r Result) {
+		d.rec.done(ps, r)
+		cancel()
+	})
 }
 
 // sleepUntil waits for t; false when ctx ended first.

@@ -78,7 +78,8 @@ poller:
   retries: 2
 load:
   interval: 400ms
-  concurrency: 32
+  deadline: 10s
+  concurrency: 64
   jitter: 1
   ops:
     - kind: get

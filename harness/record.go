@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -23,7 +24,8 @@ type pollState struct {
 	poll      Poll
 	phase     int
 	start     time.Time
-	gen       uint64 // fault generation at dispatch
+	deadline  time.Time // when its context is cancelled
+	gen       uint64    // fault generation at dispatch
 	reports   int
 	abandoned bool // slot released while unreported (overdue)
 }
@@ -33,10 +35,13 @@ type phaseAcc struct {
 	polls, succeeded, failed, skipped int
 	// straddled polls were still in flight when the faults changed;
 	// straddledOK of them succeeded.
-	straddled, straddledOK   int
-	errors                   map[string]int
-	examples                 map[string]string // first error of each kind
-	latency                  latencyHist
+	straddled, straddledOK int
+	errors                 map[string]int
+	examples               map[string]string // first error of each kind
+	latency                latencyHist
+	// cancel holds how long polls took to report after their deadline
+	// passed (their context ended), for polls that did.
+	cancel                   latencyHist
 	okByAgent, polledByAgent []int32
 }
 
@@ -60,6 +65,11 @@ type recorder struct {
 	duplicates []string
 	partials   []string
 	lateAfter  int // reports after the poller was closed and accounted
+	// phaseNames and t0 name phases and times in evidence.
+	phaseNames []string
+	t0         time.Time
+	// trend is per-window latency of the phases the p99 trend covers.
+	trend map[int]*trendAcc
 }
 
 func newRecorder(phases, agents int, checker *invariant.WalkChecker, faultsOf func(int) simagent.Faults, gen func() uint64, release func()) *recorder {
@@ -82,9 +92,10 @@ func newRecorder(phases, agents int, checker *invariant.WalkChecker, faultsOf fu
 	return r
 }
 
-// begin registers a poll about to be handed to the poller.
-func (r *recorder) begin(p Poll, phase int, now time.Time) *pollState {
-	ps := &pollState{poll: p, phase: phase, start: now, gen: r.gen()}
+// begin registers a poll about to be handed to the poller, whose context
+// ends at deadline.
+func (r *recorder) begin(p Poll, phase int, now, deadline time.Time) *pollState {
+	ps := &pollState{poll: p, phase: phase, start: now, deadline: deadline, gen: r.gen()}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.inflight[p.ID] = ps
@@ -94,12 +105,28 @@ func (r *recorder) begin(p Poll, phase int, now time.Time) *pollState {
 	return ps
 }
 
-// skip counts a poll that came due but could not start.
-func (r *recorder) skip(phase int) {
+// ErrSkipped is the outcome of a poll the closed load model could not
+// start: every slot stayed busy for an interval past its due time.
+var ErrSkipped = errors.New("harness: skipped: no free slot for an interval past its due time (closed load model)")
+
+// skip counts a poll that came due but could not start (closed model): it
+// is scheduled and failed, in its phase and in the verdict.
+func (r *recorder) skip(p Poll, phase int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	ph := &r.phases[phase]
+	r.counts.Scheduled++
 	r.counts.Skipped++
-	r.phases[phase].skipped++
+	r.counts.Failed++
+	r.counts.ByError["skipped"]++
+	ph.polls++
+	ph.polledByAgent[p.Target.Index]++
+	ph.skipped++
+	ph.failed++
+	ph.errors["skipped"]++
+	if _, ok := ph.examples["skipped"]; !ok {
+		ph.examples["skipped"] = fmt.Sprintf("agent %d %s: %v", p.Target.Index, describeOp(p), ErrSkipped)
+	}
 }
 
 // done records a poll's report. Only the first report of a poll counts;
@@ -136,13 +163,18 @@ func (r *recorder) done(ps *pollState, res Result) {
 	}
 	lat := now.Sub(ps.start)
 	ph := &r.phases[ps.phase]
+	// Every poll counts in the phase it started in, however late it ends:
+	// straddling polls are counted (and noted), not left out.
 	if straddled {
 		ph.straddled++
 		if res.Err == nil {
 			ph.straddledOK++
 		}
-	} else {
-		ph.latency.add(lat)
+	}
+	ph.latency.add(lat)
+	r.addTrendLocked(ps, lat)
+	if !ps.deadline.IsZero() && now.After(ps.deadline) {
+		ph.cancel.add(now.Sub(ps.deadline))
 	}
 	r.window = append(r.window, lat)
 	if res.Err != nil {
@@ -156,7 +188,7 @@ func (r *recorder) done(ps *pollState, res Result) {
 		r.counts.ByError[k]++
 		ph.failed++
 		ph.errors[k]++
-		if _, ok := ph.examples[k]; !ok && !straddled {
+		if _, ok := ph.examples[k]; !ok {
 			ph.examples[k] = fmt.Sprintf("agent %d %s: %v", ps.poll.Target.Index, describeOp(ps.poll), res.Err)
 		}
 	} else {
@@ -169,7 +201,7 @@ func (r *recorder) done(ps *pollState, res Result) {
 			if verdict != "" {
 				r.counts.Partial++
 				if len(r.partials) < invariant.EvidenceLimit {
-					r.partials = append(r.partials, fmt.Sprintf("agent %d (%s) %s: %s", ps.poll.Target.Index, ps.poll.Target.Addr, describeOp(ps.poll), verdict))
+					r.partials = append(r.partials, r.partialLine(ps, now, verdict))
 				}
 			}
 		case ps.poll.Op != OpGet:
@@ -288,4 +320,72 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	slices.Sort(s)
 	k := int(p*float64(len(s))+0.999999) - 1
 	return s[min(max(k, 0), len(s)-1)]
+}
+
+// partialLine is the evidence of a walk that came back short: the agent,
+// the walk, the phase and time it ran in, the agent's faults at that
+// moment and what was received against what was expected.
+func (r *recorder) partialLine(ps *pollState, now time.Time, verdict string) string {
+	phase := fmt.Sprint(ps.phase)
+	if ps.phase < len(r.phaseNames) {
+		phase = r.phaseNames[ps.phase]
+	}
+	faults := simagent.FormatFaultSpec(r.faultsOf(ps.poll.Target.Index))
+	if faults == "" {
+		faults = "none"
+	}
+	return fmt.Sprintf("agent %d (%s) %s in phase %s, %s–%s into the run, agent faults then: %s: %s",
+		ps.poll.Target.Index, ps.poll.Target.Addr, describeOp(ps.poll), phase,
+		ps.start.Sub(r.t0).Round(time.Millisecond), now.Sub(r.t0).Round(time.Millisecond), faults, verdict)
+}
+
+// trendAcc holds the latencies of one phase's polls by start window, for
+// the p99 trend check.
+type trendAcc struct {
+	start  time.Time
+	window time.Duration
+	hists  []latencyHist
+}
+
+// watchTrend starts keeping per-window latencies of the polls of phase,
+// which starts at start. Call before the load starts.
+func (r *recorder) watchTrend(phase int, start time.Time, window time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trend == nil {
+		r.trend = map[int]*trendAcc{}
+	}
+	r.trend[phase] = &trendAcc{start: start, window: window}
+}
+
+// addTrend files lat under its start window. r.mu must be held.
+func (r *recorder) addTrendLocked(ps *pollState, lat time.Duration) {
+	t := r.trend[ps.phase]
+	if t == nil || t.window <= 0 {
+		return
+	}
+	i := int(max(ps.start.Sub(t.start), 0) / t.window)
+	if i >= 1<<16 {
+		return // bounded: a window past any sane phase length
+	}
+	for len(t.hists) <= i {
+		t.hists = append(t.hists, latencyHist{})
+	}
+	t.hists[i].add(lat)
+}
+
+// p99Windows lists, per watched phase, each window's p99 (windows with no
+// poll left out).
+func (r *recorder) p99Windows() map[int][]time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[int][]time.Duration{}
+	for ph, t := range r.trend {
+		for i := range t.hists {
+			if t.hists[i].n > 0 {
+				out[ph] = append(out[ph], t.hists[i].quantile(0.99))
+			}
+		}
+	}
+	return out
 }

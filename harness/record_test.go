@@ -29,10 +29,10 @@ func TestRecorderAccountsEachPollOnce(t *testing.T) {
 	r, released := newTestRecorder(t, &gen)
 	now := time.Now()
 	target := Target{Index: 1, Addr: netip.MustParseAddrPort("127.0.0.2:161")}
-	get := r.begin(Poll{ID: 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now)
-	walk := r.begin(Poll{ID: 2, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, now)
-	lost := r.begin(Poll{ID: 3, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now)
-	failed := r.begin(Poll{ID: 4, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now)
+	get := r.begin(Poll{ID: 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now, now.Add(time.Second))
+	walk := r.begin(Poll{ID: 2, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, now, now.Add(time.Second))
+	lost := r.begin(Poll{ID: 3, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now, now.Add(time.Second))
+	failed := r.begin(Poll{ID: 4, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now, now.Add(time.Second))
 	_ = lost
 	assert.Equal(t, 4, r.inFlight())
 
@@ -68,7 +68,7 @@ func TestRecorderStraddledPolls(t *testing.T) {
 	var gen uint64 = 2
 	r, _ := newTestRecorder(t, &gen)
 	target := Target{Index: 0}
-	p := r.begin(Poll{ID: 1, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, time.Now())
+	p := r.begin(Poll{ID: 1, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, time.Now(), time.Now().Add(time.Hour))
 	gen = 4 // the faults changed while it ran
 	r.done(p, Result{})
 	c, _ := r.finish(time.Now())
@@ -76,6 +76,59 @@ func TestRecorderStraddledPolls(t *testing.T) {
 	assert.Equal(t, 1, c.Unverified)
 	assert.Equal(t, 1, r.phases[0].straddled)
 	assert.Equal(t, []int{1, 0}, r.straddledOK())
+	assert.Equal(t, 1, r.phases[0].polls, "a straddling poll counts in the phase it started in")
+	assert.Equal(t, 1, r.phases[0].succeeded)
+	assert.Equal(t, 1, r.phases[0].latency.n, "and in its latency")
+}
+
+// A poll the closed model could not start is scheduled and failed, in its
+// phase and in the counts.
+func TestRecorderSkippedPollIsAFailure(t *testing.T) {
+	var gen uint64
+	r, _ := newTestRecorder(t, &gen)
+	r.skip(Poll{ID: 1, Target: Target{Index: 2}, Op: OpGet, OIDs: []string{".1.3"}}, 1)
+	c, _ := r.finish(time.Now())
+	assert.Equal(t, 1, c.Scheduled)
+	assert.Equal(t, 1, c.Failed)
+	assert.Equal(t, 1, c.Skipped)
+	assert.Equal(t, map[string]int{"skipped": 1}, c.ByError)
+	ph := r.phases[1]
+	assert.Equal(t, 1, ph.polls)
+	assert.Equal(t, 1, ph.failed)
+	assert.Equal(t, int32(1), ph.polledByAgent[2])
+	assert.Contains(t, ph.examples["skipped"], "agent 2 get .1.3: harness: skipped")
+}
+
+// Cancel latency is the time from a poll's deadline to its report, for
+// polls that reported after it.
+func TestRecorderCancelLatency(t *testing.T) {
+	var gen uint64
+	r, _ := newTestRecorder(t, &gen)
+	start := time.Now().Add(-time.Second)
+	late := r.begin(Poll{ID: 1, Target: Target{Index: 0}, Op: OpGet}, 0, start, start.Add(500*time.Millisecond))
+	early := r.begin(Poll{ID: 2, Target: Target{Index: 0}, Op: OpGet}, 0, start, start.Add(time.Hour))
+	r.done(late, Result{Err: fmt.Errorf("x: %w", pollerlib.ErrTimeout)})
+	r.done(early, Result{})
+	h := r.phases[0].cancel
+	require.Equal(t, 1, h.n, "only the poll that outlived its deadline")
+	assert.GreaterOrEqual(t, h.max, 500*time.Millisecond)
+}
+
+func TestPartialWalkEvidenceNamesPhaseFaultsAndTime(t *testing.T) {
+	var gen uint64
+	r := newRecorder(2, 4, invariant.NewWalkChecker(mibtest.TypesStore(t)),
+		func(int) simagent.Faults {
+			return simagent.Faults{ErrorStatus: &simagent.ErrorStatus{Status: "tooBig", Prob: 0.2}}
+		},
+		func() uint64 { return gen }, func() {})
+	r.t0, r.phaseNames = time.Now().Add(-3*time.Second), []string{"healthy", "error-status"}
+	p := r.begin(Poll{ID: 1, Target: Target{Index: 3, Addr: netip.MustParseAddrPort("127.0.0.4:161")}, Op: OpBulkWalk, Root: ".1.3.6.1.4.1.99.1"}, 1, time.Now(), time.Now().Add(time.Hour))
+	r.done(p, Result{})
+	require.Len(t, r.partials, 1)
+	line := r.partials[0]
+	assert.Contains(t, line, "agent 3 (127.0.0.4:161) bulkwalk .1.3.6.1.4.1.99.1 in phase error-status, 3")
+	assert.Contains(t, line, "agent faults then: error=tooBig,error-prob=0.2")
+	assert.Contains(t, line, "partial: 0 of 1 varbinds")
 }
 
 func TestLatencyHist(t *testing.T) {

@@ -109,10 +109,22 @@ type run struct {
 	phase       atomic.Int32
 	gen         atomic.Uint64
 
-	mu      sync.Mutex // guards stage, samples, last
-	stage   string
-	samples []Sample
-	last    Sample
+	mu        sync.Mutex // guards stage, samples, last, baseTaken, pileUp, fdPeak
+	stage     string
+	samples   []Sample
+	last      Sample
+	baseTaken bool
+	// pileUp and fdPeak are what the sampler captured when bounds were
+	// crossed (pileup.go).
+	pileUp *invariant.PileUp
+	fdPeak *invariant.FDPeak
+
+	// dropMu guards the drop figures' baseline (sampling.go).
+	dropMu    sync.Mutex
+	drops     *probe.DropTracker
+	udpBase   probe.UDPCounters
+	udpBaseOK bool
+	dropErr   error
 
 	// faultyBefore[i] lists agents faulty in some phase before phase i.
 	faultyBefore [][]int
@@ -150,9 +162,17 @@ func (r *run) startFleet(ctx context.Context) error {
 // execute runs the stages after the fleet is up.
 func (r *run) execute(ctx context.Context) error {
 	n := r.fleet.Len()
-	r.sem = make(chan struct{}, r.sc.Load.Concurrency)
-	release := func() { <-r.sem }
+	// The closed model's slots; the open model takes none.
+	release := func() {}
+	if r.sc.Load.Model == scenarios.LoadClosed {
+		r.sem = make(chan struct{}, r.sc.Load.Concurrency)
+		release = func() { <-r.sem }
+	}
 	r.rec = newRecorder(len(r.sc.Phases), n, invariant.NewWalkChecker(r.fleet.Store()), r.fleet.Faults, r.gen.Load, release)
+	r.rec.t0 = r.t0
+	for _, ph := range r.sc.Phases {
+		r.rec.phaseNames = append(r.rec.phaseNames, ph.Name)
+	}
 	r.pollCtx, r.cancelPolls = context.WithCancel(context.WithoutCancel(ctx))
 	defer r.cancelPolls()
 
@@ -171,8 +191,21 @@ func (r *run) execute(ctx context.Context) error {
 	defer stopSampling()
 
 	heap := probe.NewHeapReader()
+	if n := r.sc.RlimitNofile; n > 0 {
+		_, _, open, _ := probe.ReadFDTable(false)
+		restore, err := lowerNofile(n, open)
+		if err != nil {
+			r.closePollerQuietly()
+			return err
+		}
+		defer restore()
+		r.log.Info("harness: RLIMIT_NOFILE lowered for the run", "soft", n)
+	}
 	base := r.read(heap)
-	r.rep.Baseline = base.sample
+	r.startDrops(base.proc)
+	r.mu.Lock()
+	r.rep.Baseline, r.baseTaken = base.sample, true
+	r.mu.Unlock()
 	if r.proc != nil {
 		r.proc.baseline()
 	}
@@ -223,6 +256,7 @@ func (r *run) execute(ctx context.Context) error {
 		Phases: r.rep.Phases, Recovery: r.recoveryGaps(), StraddledOK: r.rec.straddledOK(),
 		Examples: r.errorExamples(), Drained: drained, CloseErr: r.rep.CloseError,
 		Process: r.rep.Process,
+		PileUp: r.pileUp, FDPeak: r.fdPeak, Drops: r.dropEvidence(after.sample, r.rep.Samples), P99Windows: r.rec.p99Windows(),
 	})
 	r.rep.Pass = runErr == nil
 	for _, iv := range r.rep.Invariants {
@@ -268,9 +302,15 @@ func (r *run) load(ctx context.Context, n int) error {
 		starts[i], applied[i] = at, make(chan struct{})
 		at = at.Add(ph.Duration.D())
 	}
+	if t := r.sc.Invariants.P99Trend; t != nil {
+		for _, i := range r.sc.TrendPhases() {
+			r.rec.watchTrend(i, starts[i], t.Window.D())
+		}
+	}
 	d := &driver{
 		poller: r.p, targets: targets, ops: r.sc.Load.Ops, interval: r.sc.Load.Interval.D(),
 		jitter: r.sc.Load.Jitter, rng: rng, sem: r.sem, rec: r.rec, phaseStart: starts, applied: applied, current: &r.phase,
+		closed: r.sem != nil, deadline: r.sc.DeadlineOf,
 		start: start, end: at, overdue: r.drainTimeout(),
 	}
 	loadCtx, stopLoad := context.WithCancel(ctx)

@@ -80,7 +80,8 @@ poller:
   retries: 2
 load:
   interval: 500ms
-  concurrency: 16
+  deadline: 10s
+  concurrency: 64
   jitter: 1
   ops:
     - kind: get

@@ -33,7 +33,39 @@ func (r *run) sample(h *probe.HeapReader) (Sample, probe.Proc, error) {
 	if r.proc != nil {
 		s.Process = r.proc.sample()
 	}
+	r.readDrops(&s, pr)
 	return s, pr, err
+}
+
+// readDrops fills the drop figures of s: the poller's sockets (every UDP
+// socket not open at baseline) by the drops column, and the namespace's
+// Udp counters, both since the baseline.
+func (r *run) readDrops(s *Sample, pr probe.Proc) {
+	r.dropMu.Lock()
+	defer r.dropMu.Unlock()
+	if r.drops == nil {
+		return // before the baseline
+	}
+	if pr.UDP != nil {
+		s.SocketDrops = r.drops.Observe(pr.UDP)
+	}
+	if c, err := probe.ReadUDPCounters(0); err == nil && r.udpBaseOK {
+		d := c.Sub(r.udpBase)
+		s.UDPRcvbufErrors, s.UDPInErrors = d.RcvbufErrors, d.InErrors
+	}
+}
+
+// startDrops takes the baseline of the drop figures: the sockets open now
+// (the fleet's among them) are not the poller's.
+func (r *run) startDrops(base probe.Proc) {
+	r.dropMu.Lock()
+	defer r.dropMu.Unlock()
+	r.drops = &probe.DropTracker{Keep: func(s probe.UDPSocket) bool { _, old := base.UDP[s.Inode]; return !old }}
+	if base.UDP != nil {
+		r.drops.Observe(base.UDP)
+	}
+	r.udpBase, r.dropErr = probe.ReadUDPCounters(0)
+	r.udpBaseOK = r.dropErr == nil
 }
 
 // sampleLoop samples at the configured rate until stop closes, and calls
@@ -49,8 +81,15 @@ func (r *run) sampleLoop(stop <-chan struct{}) {
 			return
 		case <-tick.C:
 		}
-		s, _, _ := r.sample(h)
+		s, pr, _ := r.sample(h)
 		s.Completed, s.LatencyP99 = r.rec.takeWindow()
+		r.mu.Lock()
+		base, haveBase := r.rep.Baseline, r.baseTaken
+		r.mu.Unlock()
+		if haveBase {
+			r.capturePileUp(s, base)
+			r.captureFDPeak(s, pr, base)
+		}
 		if r.kernel != nil {
 			s.KernelDrops = r.kernel.dropped()
 		}
@@ -111,10 +150,12 @@ func (r *run) phaseReports() []PhaseReport {
 				pr.Errors[k] = v
 			}
 		}
-		if held := acc.polls - acc.straddled; held > 0 {
-			pr.Success = float64(acc.succeeded-acc.straddledOK) / float64(held)
+		if acc.polls > 0 {
+			pr.Success = float64(acc.succeeded) / float64(acc.polls)
 		}
 		pr.P50, pr.P99, pr.Max = acc.latency.quantile(0.50), acc.latency.quantile(0.99), acc.latency.max
+		c := &acc.cancel
+		pr.Cancel = CancelStats{Count: c.n, P50: c.quantile(0.5), P99: c.quantile(0.99), Max: c.max}
 	}
 	return out
 }
@@ -152,4 +193,18 @@ func (r *run) recoveryGaps() map[int][]invariant.RecoveryGap {
 		out[i] = gaps
 	}
 	return out
+}
+
+// dropEvidence is the drops seen over the run, as of the last reading.
+func (r *run) dropEvidence(last Sample, samples []Sample) invariant.Drops {
+	r.dropMu.Lock()
+	defer r.dropMu.Unlock()
+	d := invariant.Drops{Sockets: last.SocketDrops, RcvbufErrors: last.UDPRcvbufErrors, InErrors: last.UDPInErrors, Err: r.dropErr}
+	if r.drops != nil {
+		d.Worst = r.drops.Worst(invariant.EvidenceLimit)
+	}
+	for _, s := range samples {
+		d.Sockets = max(d.Sockets, s.SocketDrops)
+	}
+	return d
 }

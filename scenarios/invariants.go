@@ -18,7 +18,7 @@ func (s *Scenario) invariantDefaults() (string, string) {
 		iv.MaxInFlight = c + max(16, c/4)
 	}
 	if iv.MaxCancelLatency == 0 {
-		iv.MaxCancelLatency = max(s.Poller.Timeout/4, Duration(100*time.Millisecond))
+		iv.MaxCancelLatency = max(s.Poller.Timeout/2, Duration(250*time.Millisecond))
 	}
 	if iv.MaxDrops == nil {
 		iv.MaxDrops = new(int)

@@ -16,7 +16,7 @@ func TestLoadAndInvariantDefaults(t *testing.T) {
 	assert.Equal(t, time.Second, s.Load.Deadline.D(), "deadline defaults to the interval")
 	iv := s.Invariants
 	assert.Equal(t, 64+16, iv.MaxInFlight)
-	assert.Equal(t, 500*time.Millisecond, iv.MaxCancelLatency.D(), "a quarter of the 2s timeout")
+	assert.Equal(t, time.Second, iv.MaxCancelLatency.D(), "half the 2s timeout")
 	require.NotNil(t, iv.MaxDrops)
 	assert.Zero(t, *iv.MaxDrops)
 	assert.Zero(t, iv.MaxFds)
@@ -64,7 +64,7 @@ invariants:
 	assert.Equal(t, 3.0, iv.P99Trend.MaxGrowth)
 	assert.Equal(t, 100*time.Millisecond, iv.P99Trend.Floor.D())
 	assert.Equal(t, []int{0}, s.TrendPhases(), "phases without faults")
-	assert.Equal(t, 100*time.Millisecond, mustParse(t, good).Invariants.MaxCancelLatency.D()/5, "default from a 2s timeout")
+	assert.Equal(t, 250*time.Millisecond, mustParse(t, good+"poller: {timeout: 100ms}\n").Invariants.MaxCancelLatency.D(), "at least 250ms")
 }
 
 func mustParse(t *testing.T, y string) *Scenario {

@@ -167,9 +167,10 @@ type Invariants struct {
 	// reported) at any sample (default: concurrency plus a quarter, at
 	// least 16 more: a poller that refuses work promptly stays under it).
 	MaxInFlight int `json:"maxInFlight,omitempty"`
-	// MaxCancelLatency bounds the 99th percentile of how long a poll takes
-	// to report after its context ended (default: a quarter of
-	// poller.timeout, at least 100ms).
+	// MaxCancelLatency bounds how long a poll takes to report after its
+	// context ended: the 99th percentile in each phase, the median where
+	// fewer than 20 polls outlived their deadline (default: half of
+	// poller.timeout, at least 250ms).
 	MaxCancelLatency Duration `json:"maxCancelLatency,omitempty"`
 	// MaxDrops bounds the datagrams the kernel dropped on the poller's own
 	// sockets during the run (/proc/net/udp drops column; default 0).

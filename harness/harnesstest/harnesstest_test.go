@@ -28,7 +28,10 @@ fleet: {agents: 30, profile: if-mib:4, listen: LISTEN}
 poller: {timeout: 400ms, retries: 1}
 load:
   interval: 1s
-  concurrency: 16
+  # A generous deadline and bound: these tests check the harness's
+  # mechanics, and a loaded machine must not turn slow polls into failures.
+  deadline: 10s
+  concurrency: 64
   ops:
     - {kind: get, weight: 3, oids: [.1.3.6.1.2.1.1.3.0]}
     - {kind: walk, weight: 1, root: .1.3.6.1.2.1.2.2.1.10}

@@ -1,6 +1,8 @@
 package invariant
 
 import (
+	"time"
+
 	"github.com/snmpchaos/snmpchaos/harness/probe"
 	"github.com/snmpchaos/snmpchaos/harness/report"
 	"github.com/snmpchaos/snmpchaos/scenarios"
@@ -49,6 +51,15 @@ type Evidence struct {
 	// Process is the poller's own process, when it runs in one (nil
 	// otherwise): see processChecks.
 	Process *report.ProcessReport
+	// PileUp and FDPeak are what the sampler captured when polls,
+	// goroutines, descriptors or sockets passed their bounds (nil: never).
+	PileUp *PileUp
+	FDPeak *FDPeak
+	// Drops is the UDP drops seen over the run.
+	Drops Drops
+	// P99Windows are, per phase the p99 trend check covers, the p99
+	// latency of the polls started in each window of the phase.
+	P99Windows map[int][]time.Duration
 }
 
 // RecoveryGap is an agent that was faulty before a recovery phase and had

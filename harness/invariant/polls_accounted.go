@@ -14,7 +14,7 @@ const PollsAccounted = "polls-accounted"
 func pollsAccounted(ev *Evidence) report.InvariantResult {
 	c := ev.Counts
 	res := report.InvariantResult{Name: PollsAccounted, Pass: true}
-	res.Summary = fmt.Sprintf("%d polls scheduled: %d succeeded, %d failed, %d unreported, %d reported more than once; %d skipped (no free slot)",
+	res.Summary = fmt.Sprintf("%d polls scheduled: %d succeeded, %d failed, %d unreported, %d reported more than once; %d of the failed skipped (no free slot)",
 		c.Scheduled, c.Succeeded, c.Failed, c.Unreported, c.Duplicate, c.Skipped)
 	if c.Scheduled == 0 {
 		res.Pass = false

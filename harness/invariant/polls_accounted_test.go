@@ -13,7 +13,7 @@ func TestPollsAccounted(t *testing.T) {
 	ok := report.PollCounts{Scheduled: 10, Succeeded: 8, Failed: 2}
 	res := pollsAccounted(&Evidence{Counts: ok, Drained: true})
 	assert.True(t, res.Pass, res.Evidence)
-	assert.Equal(t, "10 polls scheduled: 8 succeeded, 2 failed, 0 unreported, 0 reported more than once; 0 skipped (no free slot)", res.Summary)
+	assert.Equal(t, "10 polls scheduled: 8 succeeded, 2 failed, 0 unreported, 0 reported more than once; 0 of the failed skipped (no free slot)", res.Summary)
 
 	tests := []struct {
 		name     string

@@ -28,6 +28,11 @@ func All() []Invariant {
 		{Name: WalksComplete, Check: walksComplete},
 		{Name: PhaseExpectations, Check: phaseExpectations},
 		{Name: NoTrend, Applies: trendAsked, Check: noTrend},
+		{Name: InFlightBounded, Check: inFlightBounded},
+		{Name: CancelLatency, Check: cancelLatency},
+		{Name: UDPDrops, Check: udpDrops},
+		{Name: DescriptorsBounded, Check: descriptorsBounded},
+		{Name: P99Trend, Applies: func(sc *scenarios.Scenario) bool { return sc.Invariants.P99Trend != nil }, Check: p99Trend},
 	}
 }
 

@@ -28,7 +28,10 @@ func TestRegistry(t *testing.T) {
 	}
 	sc := &scenarios.Scenario{}
 	got := names(Evaluate(&Evidence{Scenario: sc}))
-	assert.Equal(t, []string{ConnectionsClosed, GoroutinesBounded, FDsStable, PollsAccounted, WalksComplete, PhaseExpectations}, got)
+	assert.Equal(t, []string{ConnectionsClosed, GoroutinesBounded, FDsStable, PollsAccounted, WalksComplete, PhaseExpectations,
+		InFlightBounded, CancelLatency, UDPDrops, DescriptorsBounded}, got)
 	sc.Invariants.Trend = true
 	assert.Equal(t, NoTrend, names(Evaluate(&Evidence{Scenario: sc}))[6], "no-trend runs when the scenario asks for it")
+	sc.Invariants.P99Trend = &scenarios.P99Trend{}
+	assert.Contains(t, names(Evaluate(&Evidence{Scenario: sc})), P99Trend, "p99-trend runs when the scenario asks for it")
 }

@@ -47,6 +47,11 @@ func newLib(s pollapi.Settings) (*pollerlib.Poller, error) {
 	if s.MaxRepetitions > 0 {
 		opts = append(opts, pollerlib.WithMaxRepetitions(s.MaxRepetitions))
 	}
+	if s.MaxInFlight > 0 {
+		// The work the scenario allows in flight: past it pollerlib
+		// refuses at once (ErrOverloaded, a failed poll).
+		opts = append(opts, pollerlib.WithMaxInFlight(s.MaxInFlight))
+	}
 	if s.Seed != 0 {
 		opts = append(opts, pollerlib.WithSeed(s.Seed))
 	}

@@ -32,6 +32,11 @@ type UDPSocket struct {
 	Inode  uint64
 	Local  netip.AddrPort
 	Remote netip.AddrPort
+	// RxQueue is the bytes waiting in its receive buffer; Drops the
+	// datagrams the kernel dropped on it since it was opened (a full
+	// buffer, mostly).
+	RxQueue uint64
+	Drops   uint64
 }
 
 // String renders "udp 127.0.0.1:40211 -> 127.16.0.9:1161 (inode 81234)".
@@ -150,7 +155,14 @@ func parseUDPTable(data []byte, inodes map[uint64]bool, out map[uint64]UDPSocket
 		if err != nil || !inodes[ino] {
 			continue
 		}
-		out[ino] = UDPSocket{Inode: ino, Local: parseProcAddr(f[1]), Remote: parseProcAddr(f[2])}
+		u := UDPSocket{Inode: ino, Local: parseProcAddr(f[1]), Remote: parseProcAddr(f[2])}
+		if _, rx, ok := strings.Cut(f[4], ":"); ok {
+			u.RxQueue, _ = strconv.ParseUint(rx, 16, 64)
+		}
+		if len(f) > 12 {
+			u.Drops, _ = strconv.ParseUint(f[12], 10, 64)
+		}
+		out[ino] = u
 	}
 }
 

@@ -32,7 +32,7 @@ func TestParseProcAddr(t *testing.T) {
 
 func TestParseUDPTableKeepsOurInodes(t *testing.T) {
 	table := `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
-  123: 0100007F:A0B1 0900107F:0489 01 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 0
+  123: 0100007F:A0B1 0900107F:0489 01 00000000:00000A00 00:00000000 00000000     0        0 4242 2 0000000000000000 17
   124: 00000000:0489 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 9999 2 0000000000000000 0
 `
 	out := map[uint64]UDPSocket{}
@@ -40,6 +40,8 @@ func TestParseUDPTableKeepsOurInodes(t *testing.T) {
 	require.Len(t, out, 1)
 	s := out[4242]
 	assert.Equal(t, "udp 127.0.0.1:41137 -> 127.16.0.9:1161 (inode 4242)", s.String())
+	assert.Equal(t, uint64(17), s.Drops, "the drops column")
+	assert.Equal(t, uint64(0xa00), s.RxQueue, "rx_queue")
 }
 
 func TestReadProcSeesANewSocket(t *testing.T) {

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/prometheus/procfs"
-
-	"github.com/snmpchaos/snmpchaos/internal/udpprobe"
 )
 
 // Another process, by PID: an exec poller's child, an observed daemon.
@@ -91,7 +89,7 @@ func ReadProcess(pid int) (ProcessView, error) {
 		v.FDs += n
 		v.Threads += st.NumThreads
 		v.RSSBytes += uint64(st.ResidentMemory())
-		r, err := udpprobe.New(id)
+		r, err := NewPIDReader(id)
 		if err != nil {
 			continue
 		}

@@ -58,19 +58,32 @@ type PhaseReport struct {
 	Polls     int          `json:"polls"`
 	Succeeded int          `json:"succeeded"`
 	Failed    int          `json:"failed"`
-	Skipped   int          `json:"skipped,omitempty"` // came due, never started (see PollCounts.Skipped)
+	// Skipped polls came due but found no free slot (closed load model);
+	// they count in Polls and Failed.
+	Skipped int `json:"skipped,omitempty"`
 	// Straddled polls were still in flight when the next phase's faults
-	// came in; they count in Polls, Succeeded and Failed but are not held
-	// to this phase's expectations, and their latency is left out of P50,
-	// P99 and Max, which describe polls that ran under this phase's faults.
+	// came in. Like every poll they count in the phase they started in
+	// (Polls, Succeeded, Failed, Success and the latencies), however late
+	// they end; only their walks are not compared with the agent's data.
 	Straddled int `json:"straddled,omitempty"`
-	// Success is the share of polls that ran under this phase's faults
-	// (Polls less Straddled) that succeeded: what minSuccess is held to.
+	// Success is Succeeded over Polls: what minSuccess is held to.
 	Success float64        `json:"success"`
 	Errors  map[string]int `json:"errors,omitempty"` // by error kind
 	P50     time.Duration  `json:"p50"`
 	P99     time.Duration  `json:"p99"`
 	Max     time.Duration  `json:"max"`
+	// Cancel is how long polls of the phase took to report after their
+	// deadline had passed and their context had ended.
+	Cancel CancelStats `json:"cancel"`
+}
+
+// CancelStats summarise cancel latency: the time from a poll's context
+// ending (its deadline) to its report, over the polls still running then.
+type CancelStats struct {
+	Count int           `json:"count"`
+	P50   time.Duration `json:"p50"`
+	P99   time.Duration `json:"p99"`
+	Max   time.Duration `json:"max"`
 }
 
 // Sample is one reading of the probes.
@@ -95,6 +108,14 @@ type Sample struct {
 	// Process is the poller's own process tree (exec pollers, observed
 	// daemons), read by PID.
 	Process *probe.ProcessSample `json:"process,omitempty"`
+	// SocketDrops is how many datagrams the kernel dropped on the
+	// poller's own UDP sockets (every socket of this process not open at
+	// baseline) since the baseline: the drops column of /proc/net/udp.
+	SocketDrops uint64 `json:"socketDrops"`
+	// UDPRcvbufErrors and UDPInErrors are the network namespace's Udp+Udp6
+	// counters since the baseline (every process in it counts).
+	UDPRcvbufErrors uint64 `json:"udpRcvbufErrors"`
+	UDPInErrors     uint64 `json:"udpInErrors"`
 }
 
 // PollCounts account for every scheduled poll.
