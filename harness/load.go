@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sort"
 	"sync/atomic"
@@ -168,17 +169,25 @@ func (d *driver) poll(du due) Poll {
 	return Poll{ID: d.nextID, Target: d.targets[du.target], Op: Op(op.Kind), OIDs: op.OIDs, Root: op.Root}
 }
 
+// ErrDeadline is the cause of a poll's context when its deadline passed.
+var ErrDeadline = errors.New("harness: the poll's deadline passed")
+
 // dispatch hands one poll of phase ph to the poller, under a context
-// cancelled at the poll's deadline (or when the drain ends).
+// cancelled when the poll's deadline passes (or when the drain ends). It
+// is a cancel, not a context deadline: the poller learns of it from
+// ctx.Done(), as it would of a shutdown, and cannot plan its attempts
+// around it (gosnmp only looks at ctx between attempts: gosnmp#432).
 func (d *driver) dispatch(ctx context.Context, du due, ph int) {
 	p := d.poll(du)
 	now := time.Now()
 	dl := d.deadline(ph)
-	pctx, cancel := context.WithDeadline(ctx, now.Add(dl))
+	pctx, cancel := context.WithCancelCause(ctx)
+	timer := time.AfterFunc(dl, func() { cancel(ErrDeadline) })
 	ps := d.rec.begin(p, ph, now, now.Add(dl))
 	d.poller.Poll(pctx, p, func(r Result) {
 		d.rec.done(ps, r)
-		cancel()
+		timer.Stop()
+		cancel(nil)
 	})
 }
 

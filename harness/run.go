@@ -227,10 +227,12 @@ func (r *run) execute(ctx context.Context) error {
 	counts, unreported := r.rec.finish(time.Now())
 	r.setStage("settle")
 	r.settle(ctx, heap, base.sample)
-	after := r.read(heap)
-	r.rep.After = after.sample
+	// The sampler stops first: its reads of /proc would show among the
+	// descriptors open after the run.
 	r.setStage("done")
 	stopSampling()
+	after := r.read(heap)
+	r.rep.After = after.sample
 	r.progressNow()
 	r.rep.Fleet = r.fleet.Stats()
 	if pr, ok := r.fleet.(processReporter); ok {

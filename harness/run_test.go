@@ -96,7 +96,7 @@ load:
 phases:
   - name: calm
     duration: 1s
-    expect: {minSuccess: 0.95, maxP99: 900ms}
+    expect: {minSuccess: 0.95}
   - name: faulty
     duration: 1s
     faults:
