@@ -119,16 +119,137 @@ func keep(t *testing.T, rep *harness.Report, poller string) {
 	}
 }
 
-func TestBundledScenariosPassWithPollerlib(t *testing.T) {
+// cell is what one scenario shows with one poller: the verdict, the
+// invariants that must fail (the reason it reproduces), and those that may
+// fail as well on a loaded machine (speed, not the bug: a cell that must
+// pass passes when only these fail). The README's reproduction matrix is
+// this table.
+type cell struct {
+	pass     bool
+	mustFail []string
+	mayFail  []string
+}
+
+// matrixPollers are the matrix's columns.
+var matrixPollers = []string{"pollerlib", "gosnmp", "gosnmp-cached", "gosnmp-leaky"}
+
+// Invariant names, short.
+const (
+	cc   = "connections-closed"
+	gb   = "goroutines-bounded"
+	fs   = "fds-stable"
+	pa   = "polls-accounted"
+	wc   = "walks-complete"
+	pe   = "phase-expectations"
+	ifb  = "in-flight-bounded"
+	cl   = "cancel-latency"
+	ud   = "udp-drops"
+	db   = "descriptors-bounded"
+	ntr  = "no-trend"
+	pass = true
+)
+
+// leaky is gosnmp-leaky's cell where nothing else shows: a socket leaked
+// per poll.
+var leaky = cell{mustFail: []string{cc, fs}, mayFail: []string{pe, cl, gb, ifb, db, ntr}}
+
+// matrix is the expected outcome of every bundled in-process scenario's
+// short profile with every poller of matrixPollers; pollerlib passes
+// everything.
+var matrix = map[string]map[string]cell{
+	"baseline": {
+		"gosnmp": {pass: pass, mayFail: []string{pe}}, "gosnmp-cached": {pass: pass, mayFail: []string{pe}}, "gosnmp-leaky": leaky,
+	},
+	"blackhole-recovery": {
+		"gosnmp": {mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-cached": {mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-leaky": leaky,
+	},
+	"fd-leak": {
+		"gosnmp": {pass: pass, mayFail: []string{pe}}, "gosnmp-cached": {pass: pass, mayFail: []string{pe}}, "gosnmp-leaky": leaky,
+	},
+	"mixed-soak": {
+		"gosnmp": {mustFail: []string{wc}, mayFail: []string{pe, cl, gb, ifb, ntr}}, "gosnmp-cached": {mustFail: []string{wc}, mayFail: []string{pe, cl, gb, ifb, ntr}}, "gosnmp-leaky": leaky,
+	},
+	"quickstart": {
+		"gosnmp": {mayFail: []string{pe, cl, gb, ifb, wc}}, "gosnmp-cached": {mayFail: []string{pe, cl, gb, ifb, wc}}, "gosnmp-leaky": leaky,
+	},
+	"timeout-jitter": {
+		"gosnmp": {mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-cached": {mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-leaky": leaky,
+	},
+	"v3-engine-reboot": {
+		"gosnmp": {mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-cached": {mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-leaky": leaky,
+	},
+	"walk-stall": {
+		"gosnmp": {mustFail: []string{wc}, mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-cached": {mustFail: []string{wc}, mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-leaky": leaky,
+	},
+	"slow-fleet-pileup": {
+		"gosnmp":        {mustFail: []string{ifb, gb}, mayFail: []string{pe, cl, fs}},
+		"gosnmp-cached": {mustFail: []string{ifb, gb}, mayFail: []string{pe, cl, fs}},
+		"gosnmp-leaky":  {mustFail: []string{ifb, gb, cc, fs}, mayFail: []string{pe, cl, db}},
+	},
+	"cancel-waits-for-timeout": {
+		"gosnmp":        {mustFail: []string{cl}, mayFail: []string{ifb, gb, pe}},
+		"gosnmp-cached": {mustFail: []string{cl}, mayFail: []string{ifb, gb, pe}},
+		"gosnmp-leaky":  {mustFail: []string{cl, cc, fs}, mayFail: []string{ifb, gb, pe, db}},
+	},
+	"walk-errstatus": {
+		"gosnmp":        {mustFail: []string{wc}, mayFail: []string{pe, cl, gb, ifb}},
+		"gosnmp-cached": {mustFail: []string{wc}, mayFail: []string{pe, cl, gb, ifb}},
+		"gosnmp-leaky":  {mustFail: []string{wc, cc, fs}, mayFail: []string{pe, cl, gb, ifb, db}},
+	},
+	"reply-burst-overflow": {
+		"gosnmp":        {mustFail: []string{ud}, mayFail: []string{pe, cl, gb, ifb}},
+		"gosnmp-cached": {mustFail: []string{ud}, mayFail: []string{pe, cl, gb, ifb}},
+		"gosnmp-leaky":  {mustFail: []string{ud, cc, fs}, mayFail: []string{pe, cl, gb, ifb, db}},
+	},
+	"socket-per-target": {
+		"gosnmp":        {pass: pass, mayFail: []string{pe}},
+		"gosnmp-cached": {mustFail: []string{db}, mayFail: []string{pe, cl, gb, ifb}},
+		"gosnmp-leaky":  {mustFail: []string{db, cc, fs}, mayFail: []string{pe, cl, gb, ifb}},
+	},
+	"v3-engine-time": {
+		"gosnmp": {pass: pass, mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-cached": {pass: pass, mayFail: []string{pe, cl, gb, ifb}}, "gosnmp-leaky": leaky,
+	},
+}
+
+// TestReproductionMatrix runs every bundled in-process scenario's short
+// profile with pollerlib, gosnmp, gosnmp-cached and gosnmp-leaky, one run at
+// a time, and checks each cell: pollerlib passes every invariant; each
+// gosnmp-based poller fails the invariants the scenario reproduces, and
+// passes where it should (save for speed on a loaded machine, mayFail).
+func TestReproductionMatrix(t *testing.T) {
 	for _, name := range scenarios.Names() {
-		t.Run(name, func(t *testing.T) {
-			sc := load(t, name)
-			if sc.IsNetns() {
-				t.Skip("netns scenario: TestNetnsFlapPassesWithPollerlib runs it")
-			}
-			rep := run(t, sc, "pollerlib")
-			assert.True(t, rep.Pass, "%s: every invariant holds with pollerlib", name)
-		})
+		for _, poller := range matrixPollers {
+			t.Run(name+"/"+poller, func(t *testing.T) {
+				sc := load(t, name)
+				if sc.IsNetns() {
+					t.Skip("netns scenario: TestNetnsFlapPassesWithPollerlib runs it")
+				}
+				want := cell{pass: pass}
+				if poller != "pollerlib" {
+					c, ok := matrix[name][poller]
+					require.True(t, ok, "the matrix has a cell for %s with %s", name, poller)
+					want = c
+				}
+				rep := run(t, sc, poller)
+				var failed []string
+				for _, iv := range rep.Invariants {
+					if !iv.Pass {
+						failed = append(failed, iv.Name)
+					}
+				}
+				t.Logf("MATRIX %s %s pass=%v failed=%v", name, poller, rep.Pass, failed)
+				for _, inv := range want.mustFail {
+					assert.Contains(t, failed, inv, "%s with %s must fail %s", name, poller, inv)
+				}
+				if want.pass {
+					for _, inv := range failed {
+						assert.Contains(t, want.mayFail, inv, "%s with %s must pass %s", name, poller, inv)
+					}
+				} else {
+					assert.False(t, rep.Pass, "%s with %s must fail", name, poller)
+				}
+			})
+		}
 	}
 }
 

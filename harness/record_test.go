@@ -156,10 +156,10 @@ func TestRecorderBoundsErrorKinds(t *testing.T) {
 	target := Target{Index: 1, Addr: netip.MustParseAddrPort("127.0.0.2:161")}
 	const polls = 3 * MaxErrorKinds
 	for i := range polls {
-		ps := r.begin(Poll{ID: uint64(i + 1), Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now)
+		ps := r.begin(Poll{ID: uint64(i + 1), Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now, now.Add(time.Hour))
 		r.done(ps, Result{Err: kindErr(fmt.Sprintf("kind%d", i))})
 	}
-	ps := r.begin(Poll{ID: polls + 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now)
+	ps := r.begin(Poll{ID: polls + 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now, now.Add(time.Hour))
 	r.done(ps, Result{Err: kindErr("not a kind: " + strings.Repeat("x", 100))})
 	c, _ := r.finish(now.Add(time.Second))
 	assert.Equal(t, polls+1, c.Failed, "every failure is counted")

@@ -150,8 +150,8 @@ func (r *run) phaseReports() []PhaseReport {
 				pr.Errors[k] = v
 			}
 		}
-		if acc.polls > 0 {
-			pr.Success = float64(acc.succeeded) / float64(acc.polls)
+		if n := acc.succeeded + acc.failed; n > 0 {
+			pr.Success = float64(acc.succeeded) / float64(n)
 		}
 		pr.P50, pr.P99, pr.Max = acc.latency.quantile(0.50), acc.latency.quantile(0.99), acc.latency.max
 		c := &acc.cancel

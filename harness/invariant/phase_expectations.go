@@ -28,8 +28,9 @@ func phaseExpectations(ev *Evidence) report.InvariantResult {
 		}
 		checked++
 		pr := ev.Phases[i]
-		// Every poll counts in the phase it started in, straddling or not.
-		held, ok := pr.Polls, pr.Succeeded
+		// Every poll counts in the phase it started in, straddling or not;
+		// one never reported has no outcome: polls-accounted fails it.
+		held, ok := pr.Succeeded+pr.Failed, pr.Succeeded
 		ratio := 0.0
 		if held > 0 {
 			ratio = float64(ok) / float64(held)

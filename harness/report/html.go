@@ -145,7 +145,12 @@ func reportPlots(r *Report, xMax float64) []plot {
 			ys: col(func(s Sample) float64 { return float64(s.HeapLive) / (1 << 20) })})
 	}
 
-	plots := append([]plot{gor, fds, inflight, latency, throughput, heap}, processPlots(r, xs)...)
+	drops := plot{id: "plot-drops", title: "UDP datagrams dropped since baseline", unit: "datagrams", series: []series{
+		{name: "on the poller's sockets", color: colOrange, xs: xs, ys: col(func(s Sample) float64 { return float64(s.SocketDrops) })},
+		{name: "namespace RcvbufErrors (all processes)", color: colGrey, dash: true, xs: xs, ys: col(func(s Sample) float64 { return float64(s.UDPRcvbufErrors) })},
+	}}
+
+	plots := append([]plot{gor, fds, inflight, latency, throughput, drops, heap}, processPlots(r, xs)...)
 	if kp, ok := kernelPlot(r, xs); ok {
 		plots = slices.Insert(plots, 5, kp)
 	}
@@ -291,12 +296,12 @@ svg.plot { max-width: 100%; height: auto; font-family: system-ui, -apple-system,
 
 <h2>Phases</h2>
 <table id="phases">
-<tr><th>phase</th><th>time</th><th>faults</th><th class="num">polls</th><th class="num">success</th><th class="num">failed</th><th class="num">skipped</th><th class="num">p50</th><th class="num">p99</th><th class="num">max</th><th>errors</th></tr>
+<tr><th>phase</th><th>time</th><th>faults</th><th class="num">polls</th><th class="num">success</th><th class="num">failed</th><th class="num">skipped</th><th class="num">p50</th><th class="num">p99</th><th class="num">max</th><th class="num">cancelled late</th><th class="num">cancel p50</th><th class="num">cancel p99</th><th class="num">cancel max</th><th>errors</th></tr>
 {{range .R.Phases}}<tr>
 <td class="nowrap">{{.Name}}</td><td class="nowrap">{{dur .Start}} – {{dur .End}}</td>
 <td>{{range .Faults}}<div><code>{{spaced .}}</code></div>{{end}}{{range .Kernel}}<div><code>kernel {{.}}</code></div>{{end}}{{if not (or .Faults .Kernel)}}<span class="muted">none</span>{{end}}</td>
 <td class="num">{{.Polls}}</td><td class="num">{{phaseSuccess .}}</td><td class="num">{{.Failed}}</td><td class="num">{{.Skipped}}</td>
-<td class="num">{{dur .P50}}</td><td class="num">{{dur .P99}}</td><td class="num">{{dur .Max}}</td>
+<td class="num">{{dur .P50}}</td><td class="num">{{dur .P99}}</td><td class="num">{{dur .Max}}</td><td class="num">{{.Cancel.Count}}</td><td class="num">{{dur .Cancel.P50}}</td><td class="num">{{dur .Cancel.P99}}</td><td class="num">{{dur .Cancel.Max}}</td>
 <td class="nowrap">{{range sortedKV .Errors}}<div>{{.Key}}: {{.Count}}</div>{{end}}</td>
 </tr>
 {{end}}</table>

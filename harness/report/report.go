@@ -66,7 +66,9 @@ type PhaseReport struct {
 	// (Polls, Succeeded, Failed, Success and the latencies), however late
 	// they end; only their walks are not compared with the agent's data.
 	Straddled int `json:"straddled,omitempty"`
-	// Success is Succeeded over Polls: what minSuccess is held to.
+	// Success is Succeeded over Succeeded+Failed (a poll never reported
+	// has no outcome; polls-accounted fails it): what minSuccess is held
+	// to.
 	Success float64        `json:"success"`
 	Errors  map[string]int `json:"errors,omitempty"` // by error kind
 	P50     time.Duration  `json:"p50"`

@@ -95,7 +95,7 @@ func TestTextHasVerdictInvariantsEvidenceAndPhases(t *testing.T) {
 		assert.Contains(t, out, want)
 	}
 	assert.NotContains(t, out, "socket:[1008]", "evidence is cut at %d lines", evidenceLines)
-	assert.Regexp(t, regexp.MustCompile(`(?m)^  chaos\s+6\.0s–20\.0s\s+700\s+91\.4%\s+2\.0ms\s+900ms\s+3\.0s\s*$`), out)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^  chaos\s+6\.0s–20\.0s\s+700\s+91\.4%\s+2\.0ms\s+900ms\s+3\.0s\s+0\s+0s\s+0s\s+0s\s*$`), out)
 
 	b.Reset()
 	require.NoError(t, WriteText(&b, fakeReport(false)))
@@ -110,9 +110,9 @@ func TestHTMLIsSelfContainedWithPlotsBandsAndInvariants(t *testing.T) {
 	page := b.String()
 
 	svgs := regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(page, -1)
-	require.Len(t, svgs, 6, "one svg per plot")
-	assert.Equal(t, 6, strings.Count(page, "<svg"))
-	for i, id := range []string{"plot-goroutines", "plot-fds", "plot-inflight", "plot-latency", "plot-throughput", "plot-heap"} {
+	require.Len(t, svgs, 7, "one svg per plot")
+	assert.Equal(t, 7, strings.Count(page, "<svg"))
+	for i, id := range []string{"plot-goroutines", "plot-fds", "plot-inflight", "plot-latency", "plot-throughput", "plot-drops", "plot-heap"} {
 		svg := svgs[i]
 		assert.Contains(t, svg, `id="`+id+`"`)
 		require.NoError(t, xml.Unmarshal([]byte(svg), new(struct{})), "%s is well-formed XML", id)
@@ -126,7 +126,8 @@ func TestHTMLIsSelfContainedWithPlotsBandsAndInvariants(t *testing.T) {
 	assert.Contains(t, svgs[0], `>goroutines</text>`)
 	assert.Contains(t, svgs[1], `>UDP sockets (OS)</text>`)
 	assert.Contains(t, svgs[3], `>milliseconds</text>`, "latency axis has its unit")
-	assert.Contains(t, svgs[5], `>MiB</text>`, "heap axis has its unit")
+	assert.Contains(t, svgs[5], `>datagrams</text>`, "drops axis has its unit")
+	assert.Contains(t, svgs[6], `>MiB</text>`, "heap axis has its unit")
 	assert.Equal(t, 2, strings.Count(svgs[1], `class="dot"`), "fds and sockets after close")
 
 	for _, inv := range r.Invariants {
@@ -143,7 +144,7 @@ func TestHTMLIsSelfContainedWithPlotsBandsAndInvariants(t *testing.T) {
 func TestHTMLOfAnEmptyReport(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, WriteHTML(&b, &Report{Scenario: `<x&"y>`, Poller: "p"}))
-	assert.Equal(t, 6, strings.Count(b.String(), "<svg"))
+	assert.Equal(t, 7, strings.Count(b.String(), "<svg"))
 	assert.Contains(t, b.String(), "&lt;x&amp;&#34;y&gt;")
 	assert.NotContains(t, b.String(), "NaN")
 }

@@ -91,10 +91,12 @@ func writeTextPhases(w io.Writer, r *Report) {
 		return
 	}
 	fmt.Fprintln(w, "\nPhases")
-	rows := [][]string{{"phase", "time", "polls", "success", "p50", "p99", "max"}}
+	rows := [][]string{{"phase", "time", "polls", "success", "p50", "p99", "max", "cancelled", "cancel p50", "p99", "max"}}
 	for _, ph := range r.Phases {
+		c := ph.Cancel
 		rows = append(rows, []string{ph.Name, fmtDur(ph.Start) + "–" + fmtDur(ph.End), strconv.Itoa(ph.Polls),
-			phaseSuccess(ph), fmtDur(ph.P50), fmtDur(ph.P99), fmtDur(ph.Max)})
+			phaseSuccess(ph), fmtDur(ph.P50), fmtDur(ph.P99), fmtDur(ph.Max),
+			strconv.Itoa(c.Count), fmtDur(c.P50), fmtDur(c.P99), fmtDur(c.Max)})
 	}
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
