@@ -79,7 +79,7 @@ poller:
 load:
   interval: 400ms
   deadline: 10s
-  concurrency: 64
+  concurrency: 256
   jitter: 1
   ops:
     - kind: get
@@ -91,7 +91,9 @@ load:
 phases:
   - name: calm
     duration: 800ms
-    expect: {minSuccess: 0.99}
+    # Polls still running when the link starts to flap count here, where
+    # they started: some of them fail.
+    expect: {minSuccess: 0.9}
   - name: kernel
     duration: 1500ms
     faults:

@@ -127,7 +127,8 @@ poller:
   retries: 1
 load:
   interval: 200ms
-  concurrency: 32
+  deadline: 5s
+  concurrency: 64
   ops:
     - kind: get
       oids: [.1.3.6.1.2.1.1.3.0]
