@@ -25,12 +25,13 @@ demo: build
 	bash scripts/demo.sh
 
 # The tests: every package under the race detector and goleak, and the
-# integration test (every bundled scenario's short profile, and the negative
-# controls) in the same run.
+# integration test (the reproduction matrix: every bundled scenario's short
+# profile with pollerlib and three gosnmp pollers; the negative controls) in
+# the same run.
 test:
 	bash scripts/need-netsnmp.sh
 	bash scripts/need-pollers.sh
-	$(GO) test -race -count=1 -tags integration -timeout 30m $(PKGS)
+	$(GO) test -race -count=1 -tags integration -timeout 60m $(PKGS)
 	$(MAKE) examples
 
 # The example module (examples/mypoller, its own go.mod): a user's poller
@@ -43,7 +44,7 @@ test-short:
 	$(GO) test -count=1 -short $(PKGS)
 
 integration:
-	$(GO) test -race -count=1 -tags integration -timeout 20m .
+	$(GO) test -race -count=1 -tags integration -timeout 60m .
 
 # netns mode: sites in network namespaces with kernel faults (nftables
 # drops, tbf, link down/flap). Needs root on Linux; skips with a message

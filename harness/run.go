@@ -122,6 +122,7 @@ type run struct {
 	// dropMu guards the drop figures' baseline (sampling.go).
 	dropMu    sync.Mutex
 	drops     *probe.DropTracker
+	udpReader *probe.PIDReader
 	udpBase   probe.UDPCounters
 	udpBaseOK bool
 	dropErr   error

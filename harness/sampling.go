@@ -49,9 +49,11 @@ func (r *run) readDrops(s *Sample, pr probe.Proc) {
 	if pr.UDP != nil {
 		s.SocketDrops = r.drops.Observe(pr.UDP)
 	}
-	if c, err := probe.ReadUDPCounters(0); err == nil && r.udpBaseOK {
-		d := c.Sub(r.udpBase)
-		s.UDPRcvbufErrors, s.UDPInErrors = d.RcvbufErrors, d.InErrors
+	if r.udpBaseOK {
+		if rd, err := r.udpReader.Counters(); err == nil {
+			d := rd.Kernel().Sub(r.udpBase)
+			s.UDPRcvbufErrors, s.UDPInErrors = d.RcvbufErrors, d.InErrors
+		}
 	}
 }
 
@@ -64,7 +66,12 @@ func (r *run) startDrops(base probe.Proc) {
 	if base.UDP != nil {
 		r.drops.Observe(base.UDP)
 	}
-	r.udpBase, r.dropErr = probe.ReadUDPCounters(0)
+	r.udpReader, r.dropErr = probe.NewPIDReader(0)
+	if r.dropErr == nil {
+		var rd probe.UDPReading
+		rd, r.dropErr = r.udpReader.Counters()
+		r.udpBase = rd.Kernel()
+	}
 	r.udpBaseOK = r.dropErr == nil
 }
 
