@@ -259,7 +259,7 @@ func (r *run) execute(ctx context.Context) error {
 		Phases: r.rep.Phases, Recovery: r.recoveryGaps(), StraddledOK: r.rec.straddledOK(),
 		Examples: r.errorExamples(), Drained: drained, CloseErr: r.rep.CloseError,
 		Process: r.rep.Process,
-		PileUp: r.pileUp, FDPeak: r.fdPeak, Drops: r.dropEvidence(after.sample, r.rep.Samples), P99Windows: r.rec.p99Windows(),
+		PileUp:  r.pileUp, FDPeak: r.fdPeak, Drops: r.dropEvidence(after.sample, r.rep.Samples), P99Windows: r.rec.p99Windows(),
 	})
 	r.rep.Pass = runErr == nil
 	for _, iv := range r.rep.Invariants {
