@@ -2,12 +2,12 @@ package harness
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"sort"
 	"sync/atomic"
 	"time"
 
+	"github.com/snmpchaos/snmpchaos/harness/pollapi"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
 
@@ -170,7 +170,7 @@ func (d *driver) poll(du due) Poll {
 }
 
 // ErrDeadline is the cause of a poll's context when its deadline passed.
-var ErrDeadline = errors.New("harness: the poll's deadline passed")
+var ErrDeadline = pollapi.ErrDeadline
 
 // dispatch hands one poll of phase ph to the poller, under a context
 // cancelled when the poll's deadline passes (or when the drain ends). It

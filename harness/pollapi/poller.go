@@ -2,6 +2,7 @@ package pollapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -113,3 +114,8 @@ const (
 func (v Varbind) String() string {
 	return fmt.Sprintf("%s = 0x%02x: %s", v.OID, v.Type, v.Value)
 }
+
+// ErrDeadline is the cause the harness cancels a poll's context with when
+// the poll's deadline (load.deadline) has passed; a poller that returns
+// context.Cause(ctx) reports it, and it counts as error kind "deadline".
+var ErrDeadline = errors.New("harness: the poll's deadline passed")

@@ -224,6 +224,8 @@ func ErrorKind(err error) string {
 	switch {
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
 		return "emfile"
+	case errors.Is(err, pollapi.ErrDeadline):
+		return "deadline"
 	case errors.Is(err, ErrClosed):
 		return "closed"
 	case errors.As(err, &ne) && ne.Timeout():
