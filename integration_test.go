@@ -175,7 +175,9 @@ var matrix = map[string]map[string]cell{
 	"baseline":           {"gosnmp": passes, "gosnmp-cached": passes, "gosnmp-leaky": leaky},
 	"blackhole-recovery": {"gosnmp": fails(cl), "gosnmp-cached": fails(cl), "gosnmp-leaky": leaky},
 	"fd-leak":            {"gosnmp": passes, "gosnmp-cached": passes, "gosnmp-leaky": leaky},
-	"mixed-soak":         {"gosnmp": fails(cl), "gosnmp-cached": fails(cl), "gosnmp-leaky": leaky},
+	// A poll cancelled at its 5 s deadline waits out gosnmp's third 2 s
+	// attempt: about 1 s, the default bound; one run fails it, the next not.
+	"mixed-soak": {"gosnmp": {either: true}, "gosnmp-cached": {either: true}, "gosnmp-leaky": leaky},
 	"quickstart":         {"gosnmp": passes, "gosnmp-cached": passes, "gosnmp-leaky": leaky},
 	"timeout-jitter":     {"gosnmp": passes, "gosnmp-cached": passes, "gosnmp-leaky": leaky},
 	// gosnmp derives AES keys per engine, a megabyte of hashing under a
