@@ -177,9 +177,9 @@ var matrix = map[string]map[string]cell{
 	"fd-leak":            {"gosnmp": passes, "gosnmp-cached": passes, "gosnmp-leaky": leaky},
 	// A poll cancelled at its 5 s deadline waits out gosnmp's third 2 s
 	// attempt: about 1 s, the default bound; one run fails it, the next not.
-	"mixed-soak": {"gosnmp": {either: true}, "gosnmp-cached": {either: true}, "gosnmp-leaky": leaky},
-	"quickstart":         {"gosnmp": passes, "gosnmp-cached": passes, "gosnmp-leaky": leaky},
-	"timeout-jitter":     {"gosnmp": passes, "gosnmp-cached": passes, "gosnmp-leaky": leaky},
+	"mixed-soak":     {"gosnmp": {either: true}, "gosnmp-cached": {either: true}, "gosnmp-leaky": leaky},
+	"quickstart":     {"gosnmp": passes, "gosnmp-cached": passes, "gosnmp-leaky": leaky},
+	"timeout-jitter": {"gosnmp": passes, "gosnmp-cached": passes, "gosnmp-leaky": leaky},
 	// gosnmp derives AES keys per engine, a megabyte of hashing under a
 	// process-wide lock, ignoring the context: on a loaded machine its
 	// polls pile up behind each other; on a fast one they may not.
