@@ -138,7 +138,7 @@ func (r *recorder) done(ps *pollState, res Result) {
 	verdict, checked := "", false
 	if res.Err == nil && !straddled && (ps.poll.Op == OpWalk || ps.poll.Op == OpBulkWalk) {
 		checked = true
-		verdict = r.checker.Check(ps.poll.Root, ps.poll.Target.Version == "1", r.faultsOf(ps.poll.Target.Index), res.Varbinds)
+		verdict = r.checker.CheckAgent(ps.poll.Target.Index, ps.poll.Root, ps.poll.Target.Version == "1", r.faultsOf(ps.poll.Target.Index), res.Varbinds)
 		if r.gen() != ps.gen { // the faults changed while we compared
 			checked, straddled = false, true
 		}

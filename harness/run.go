@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/snmpchaos/snmpchaos/simagent/mib"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
@@ -169,7 +170,11 @@ func (r *run) execute(ctx context.Context) error {
 		r.sem = make(chan struct{}, r.sc.Load.Concurrency)
 		release = func() { <-r.sem }
 	}
-	r.rec = newRecorder(len(r.sc.Phases), n, invariant.NewWalkChecker(r.fleet.Store()), r.fleet.Faults, r.gen.Load, release)
+	checker := invariant.NewWalkChecker(r.fleet.Store())
+	if mixed, ok := r.fleet.(interface{ StoreOf(int) *mib.Store }); ok { // each agent's kind's data
+		checker = invariant.NewWalkCheckerOf(mixed.StoreOf)
+	}
+	r.rec = newRecorder(len(r.sc.Phases), n, checker, r.fleet.Faults, r.gen.Load, release)
 	r.rec.t0 = r.t0
 	for _, ph := range r.sc.Phases {
 		r.rec.phaseNames = append(r.rec.phaseNames, ph.Name)

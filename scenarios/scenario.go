@@ -42,11 +42,15 @@ type Scenario struct {
 
 // Fleet is the simulated agents.
 type Fleet struct {
-	Agents     int                   `json:"agents"`
-	Listen     string                `json:"listen,omitempty"`
-	ByPort     bool                  `json:"byPort,omitempty"`
-	Profile    string                `json:"profile,omitempty"`
-	Data       string                `json:"data,omitempty"`
+	Agents  int    `json:"agents"`
+	Listen  string `json:"listen,omitempty"`
+	ByPort  bool   `json:"byPort,omitempty"`
+	Profile string `json:"profile,omitempty"`
+	Data    string `json:"data,omitempty"`
+	// Kinds makes a mixed fleet: device kinds, each a data file or a
+	// profile for a count or a share of fleet.agents (kinds.go).
+	// Excludes profile and data.
+	Kinds      []Kind                `json:"kinds,omitempty"`
 	Community  string                `json:"community,omitempty"`
 	MaxMsgSize int                   `json:"maxMsgSize,omitempty"`
 	Labels     []simagent.LabelRange `json:"labels,omitempty"`

@@ -160,7 +160,13 @@ func (f *Fleet) defaults(source string, openData bool) (string, string) {
 		// agents on the run's own namespaces whatever this says.
 		return "fleet.listen", fmt.Sprintf("%s is not a loopback address: the fleet stays on this host (127.0.0.0/8 or ::1)", f.Listen)
 	}
+	if len(f.Kinds) > 0 {
+		if p, m := f.checkKinds(source, openData); m != "" {
+			return p, m
+		}
+	}
 	switch {
+	case len(f.Kinds) > 0:
 	case f.Profile != "" && f.Data != "":
 		return "fleet.data", "set profile or data, not both"
 	case f.Profile == "" && f.Data == "":
@@ -176,7 +182,7 @@ func (f *Fleet) defaults(source string, openData bool) (string, string) {
 		}
 		return "fleet.labels", err.Error()
 	}
-	if !openData {
+	if !openData || len(f.Kinds) > 0 {
 		return "", ""
 	}
 	p := "fleet.profile"

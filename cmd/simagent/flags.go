@@ -69,7 +69,7 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*o
 		o.data = append(o.data, d)
 		return err
 	})
-	noIdentity := fs.Bool("same-identity", false, "serve every agent the recorded sysName, serial numbers and MACs (default: each agent but agent 0 its own)")
+	fs.BoolVar(&o.identity.On, "identity", false, "give every agent but agent 0 its own sysName, serial numbers and MACs (see --sysname, --serial; default: every agent answers the recorded ones)")
 	fs.StringVar(&o.identity.SysName, "sysname", simagent.DefaultSysNameTemplate, "sysName.0 `TEMPLATE` of agents 1.. ({value} {index} {addr} {kind} {serial})")
 	fs.StringVar(&o.identity.Serial, "serial", simagent.DefaultSerialTemplate, "entPhysicalSerialNum `TEMPLATE` of agents 1..")
 	fs.IntVar(&o.maxBulk, "max-bulk", simagent.DefaultMaxBulkVarbinds, "cap a GetBulk's repetitions at `N` varbinds, as snmpd's maxGetbulkResponses (-1: no cap)")
@@ -121,7 +121,6 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*o
 	if set["data"] && set["profile"] {
 		return nil, errors.New("--data and --profile exclude each other: give one")
 	}
-	o.identity.On = !*noIdentity
 	if o.maxBulk == 0 || o.maxBulk < -1 {
 		return nil, fmt.Errorf("--max-bulk %d: want N >= 1, or -1 for no cap", o.maxBulk)
 	}

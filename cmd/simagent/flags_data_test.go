@@ -39,7 +39,7 @@ func TestDataKindsFromFlags(t *testing.T) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("1.3.6.1.2.1.1.5.0|4|"+f+"\n"), 0o600))
 	}
-	o, err := parseFlags([]string{"--data", "if-mib:4=6", "--data", dir + "=4", "--data", "system=2", "--listen", "127.19.1.1:0"}, io.Discard, func(string) string { return "" })
+	o, err := parseFlags([]string{"--data", "if-mib:4=6", "--data", dir + "=4", "--data", "system=2", "--listen", "127.19.1.1:0", "--identity"}, io.Discard, func(string) string { return "" })
 	require.NoError(t, err)
 	assert.Equal(t, 12, o.agents, "the counts make the fleet")
 	assert.True(t, o.identity.On)

@@ -71,12 +71,19 @@ type Config struct {
 func Start(ctx context.Context, c Config) (Fleet, error) {
 	sc := c.Scenario
 	fl := sc.Fleet
-	store, err := openStore(sc)
+	var store *mib.Store
+	var kinds []simagent.Kind
+	var err error
+	if len(fl.Kinds) > 0 {
+		kinds, err = openKinds(sc)
+	} else {
+		store, err = openStore(sc)
+	}
 	if err != nil {
 		return nil, err
 	}
 	f, err := simagent.Start(ctx, simagent.Config{
-		Agents: fl.Agents, Listen: c.Listen, ByPort: fl.ByPort, Store: store, Community: fl.Community,
+		Agents: fl.Agents, Listen: c.Listen, ByPort: fl.ByPort, Store: store, Kinds: kinds, Community: fl.Community,
 		Seed: c.Seed, MaxMsgSize: fl.MaxMsgSize, Labels: fl.Labels, Logger: c.Logger, Users: fl.Users(),
 	})
 	if err != nil {
@@ -103,6 +110,27 @@ func openStore(sc *scenarios.Scenario) (*mib.Store, error) {
 		return nil, fmt.Errorf("harness: scenario %s: fleet data: %w", sc.Name, err)
 	}
 	return store, nil
+}
+
+// openKinds opens the kinds of a mixed fleet (fleet.kinds): each takes
+// its share of the agents, the last of them (or those without one) the
+// rest, so the mix holds in the short profile too.
+func openKinds(sc *scenarios.Scenario) ([]simagent.Kind, error) {
+	kinds := make([]simagent.Kind, len(sc.Fleet.Kinds))
+	open := false
+	for i := range sc.Fleet.Kinds {
+		k := &sc.Fleet.Kinds[i]
+		st, err := mib.Open(k.Spec(sc.Source))
+		if err != nil {
+			return nil, fmt.Errorf("harness: scenario %s: fleet.kinds[%d]: %w", sc.Name, i, err)
+		}
+		kinds[i] = simagent.Kind{Name: k.KindName(), Store: st, Share: k.Part()}
+		open = open || k.Part() == 0
+	}
+	if !open {
+		kinds[len(kinds)-1].Share = 0 // takes what rounding leaves
+	}
+	return kinds, nil
 }
 
 // dataPath resolves a data file named in a scenario relative to the

@@ -25,23 +25,31 @@ import (
 // behind the loop still exists, so a walk that stops at the loop and calls
 // it a success returned a partial result.
 type WalkChecker struct {
-	store *mib.Store
+	storeOf func(agent int) *mib.Store
 }
 
 // NewWalkChecker compares walks with the data of store, which every agent
 // of the fleet serves.
-func NewWalkChecker(store *mib.Store) *WalkChecker { return &WalkChecker{store: store} }
+func NewWalkChecker(store *mib.Store) *WalkChecker {
+	return &WalkChecker{storeOf: func(int) *mib.Store { return store }}
+}
+
+// NewWalkCheckerOf compares walks with each agent's own data (a mixed
+// fleet: simagent.Fleet.StoreOf).
+func NewWalkCheckerOf(storeOf func(agent int) *mib.Store) *WalkChecker {
+	return &WalkChecker{storeOf: storeOf}
+}
 
 // expected returns the store indexes a complete walk of root returns from
 // an agent with faults f.
-func (w *WalkChecker) expected(root mib.OID, v1 bool, f simagent.Faults) []int {
+func (w *WalkChecker) expected(store *mib.Store, root mib.OID, v1 bool, f simagent.Faults) []int {
 	var eom mib.OID
 	if f.EndOfMib != nil {
 		eom, _ = mib.ParseOID(f.EndOfMib.After)
 	}
 	var out []int
-	for i := w.store.Next(root); i < w.store.Len(); i++ {
-		o, v := w.store.At(i)
+	for i := store.Next(root); i < store.Len(); i++ {
+		o, v := store.At(i)
 		if !o.HasPrefix(root) {
 			break
 		}
@@ -56,27 +64,33 @@ func (w *WalkChecker) expected(root mib.OID, v1 bool, f simagent.Faults) []int {
 	return out
 }
 
-// Check compares a walk's varbinds with the agent's data and describes the
+// Check compares a walk's varbinds with agent 0's data and describes the
 // first difference ("" when they agree).
 func (w *WalkChecker) Check(rootText string, v1 bool, f simagent.Faults, got []pollapi.Varbind) string {
+	return w.CheckAgent(0, rootText, v1, f, got)
+}
+
+// CheckAgent compares a walk of agent's with its data.
+func (w *WalkChecker) CheckAgent(agent int, rootText string, v1 bool, f simagent.Faults, got []pollapi.Varbind) string {
 	root, err := mib.ParseOID(rootText)
 	if err != nil {
 		return fmt.Sprintf("bad walk root %q: %v", rootText, err)
 	}
-	want := w.expected(root, v1, f)
+	store := w.storeOf(agent)
+	want := w.expected(store, root, v1, f)
 	// A walk of a leaf OID (no subtree) may return the leaf itself, as
 	// net-snmp and gosnmp do.
 	if len(want) == 0 && len(got) == 1 && got[0].OID == root.String() {
-		if i := w.store.Get(root); i >= 0 {
-			return w.compare(got, []int{i})
+		if i := store.Get(root); i >= 0 {
+			return w.compare(store, got, []int{i})
 		}
 	}
-	return w.compare(got, want)
+	return w.compare(store, got, want)
 }
 
-func (w *WalkChecker) compare(got []pollapi.Varbind, want []int) string {
+func (w *WalkChecker) compare(store *mib.Store, got []pollapi.Varbind, want []int) string {
 	for k := 0; k < len(got) && k < len(want); k++ {
-		o, v := w.store.At(want[k])
+		o, v := store.At(want[k])
 		exp := VarbindFromMIB(o, v)
 		g := got[k]
 		switch {
@@ -90,7 +104,7 @@ func (w *WalkChecker) compare(got []pollapi.Varbind, want []int) string {
 	}
 	switch {
 	case len(got) < len(want):
-		o, _ := w.store.At(want[len(got)])
+		o, _ := store.At(want[len(got)])
 		last := "nothing"
 		if len(got) > 0 {
 			last = got[len(got)-1].OID

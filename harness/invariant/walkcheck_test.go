@@ -62,5 +62,5 @@ func TestWalkCheck(t *testing.T) {
 			}
 		})
 	}
-	assert.Len(t, w.expected(mib.MustParseOID(".1.3.6.1.4.1.100"), false, simagent.Faults{}), 0)
+	assert.Len(t, w.expected(w.storeOf(0), mib.MustParseOID(".1.3.6.1.4.1.100"), false, simagent.Faults{}), 0)
 }
