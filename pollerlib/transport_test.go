@@ -52,7 +52,10 @@ func TestMatchID(t *testing.T) {
 func TestCancelEndsRequestPromptly(t *testing.T) {
 	f, _ := startFleet(t, simagent.Config{Agents: 2})
 	setFaults(t, f, 1, simagent.Faults{Blackhole: &simagent.Blackhole{}})
-	p := newPoller(t, WithTimeouts(5*time.Second, 5*time.Second, 5*time.Second))
+	// Bounds against a 10 s timeout: the counters show that cancel, not a
+	// timeout, ended the request; the elapsed bound is half the timeout, a
+	// sanity bound a loaded machine (-race, load 40) stays far below.
+	p := newPoller(t, WithTimeouts(10*time.Second, 10*time.Second, 10*time.Second))
 	for _, op := range []string{"get", "bulkwalk"} {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
@@ -66,12 +69,16 @@ func TestCancelEndsRequestPromptly(t *testing.T) {
 			done <- err
 		}()
 		eventually(t, 5*time.Second, "request in flight", func() bool { return p.Stats().InFlight == 1 })
+		before := p.Stats()
 		cancelled := time.Now()
 		cancel()
 		err := <-done
 		took := time.Since(cancelled)
 		require.ErrorIs(t, err, context.Canceled, op)
-		assert.Less(t, took, time.Second, "%s returned %s after cancel, with a 5s timeout", op, took)
+		after := p.Stats()
+		assert.Equal(t, before.Timeouts, after.Timeouts, "%s: ended by cancel, not a timeout", op)
+		assert.Equal(t, before.Retries, after.Retries, "%s: nothing resent", op)
+		assert.Less(t, took, 5*time.Second, "%s returned %s after cancel, with a 10s timeout", op, took)
 		t.Logf("%s returned %s after cancel", op, took)
 	}
 }
@@ -79,19 +86,26 @@ func TestCancelEndsRequestPromptly(t *testing.T) {
 func TestDeadlineBoundsRetries(t *testing.T) {
 	f, _ := startFleet(t, simagent.Config{Agents: 2})
 	setFaults(t, f, 1, simagent.Faults{Blackhole: &simagent.Blackhole{}})
-	p := newPoller(t, WithTimeouts(2*time.Second, time.Second, 5*time.Second), WithRetries(5))
+	// A first timeout of 10 s against a 200 ms deadline: the deadline ends
+	// the call, with one request sent and none resent; the elapsed bound is
+	// half the first timeout, a sanity bound for a loaded machine.
+	p := newPoller(t, WithTimeouts(10*time.Second, time.Second, 10*time.Second), WithRetries(5))
 	start := time.Now()
 	_, err := p.Get(ctxTimeout(t, 200*time.Millisecond), target(f, 1), oidSysDescr)
+	took := time.Since(start)
 	require.ErrorIs(t, err, ErrTimeout)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 1500*time.Millisecond, "never waits past the deadline")
+	st := p.Stats()
+	assert.Equal(t, uint64(1), st.Requests, "one request before the deadline")
+	assert.Zero(t, st.Retries, "no retry past the deadline")
+	assert.Less(t, took, 5*time.Second, "never waits past the deadline")
 }
 
 func TestCloseCancelsInFlight(t *testing.T) {
 	f, _ := startFleet(t, simagent.Config{Agents: 2})
 	setFaults(t, f, 1, simagent.Faults{Blackhole: &simagent.Blackhole{}})
 	before := socketFDs(t)
-	p, err := New(WithTimeouts(5*time.Second, 5*time.Second, 5*time.Second))
+	p, err := New(WithTimeouts(10*time.Second, 10*time.Second, 10*time.Second))
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() {
@@ -105,7 +119,9 @@ func TestCloseCancelsInFlight(t *testing.T) {
 	err = p.Close(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "Close reports that it cut work short")
 	require.ErrorIs(t, <-done, ErrClosed)
-	assert.Less(t, time.Since(start), 2*time.Second)
+	// Half the 10 s timeout: a sanity bound a loaded machine stays below.
+	assert.Less(t, time.Since(start), 5*time.Second, "Close cut the request short")
+	assert.Zero(t, p.Stats().Timeouts, "ended by Close, not a timeout")
 	assert.Equal(t, before, socketFDs(t), "sockets after Close")
 	assert.Zero(t, p.Stats().Goroutines)
 	require.Error(t, p.Close(t.Context()), "a second Close returns the first's result")
