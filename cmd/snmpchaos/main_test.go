@@ -178,8 +178,8 @@ func TestRunTinyScenarioPasses(t *testing.T) {
 }
 
 // requireSampledThroughout checks that the report's samples cover the run
-// in order: at least one in every phase and one after the last (drain,
-// settle), from a sampler ticking at 10 Hz. Not a count per second of wall
+// in order: at least one in every phase (the sampler stops at the drain,
+// before the after-reading), from a sampler ticking at 10 Hz. Not a count per second of wall
 // clock: on a loaded machine the sampler is late and its ticker drops the
 // ticks it missed, so a fixed count flakes (8 samples in a 2 s run at load
 // 40). A late tick is read at once when the sampler comes back, so a 10 Hz
@@ -198,8 +198,6 @@ func requireSampledThroughout(t *testing.T, r *harness.Report) {
 		assert.True(t, slices.ContainsFunc(r.Samples, func(s harness.Sample) bool { return s.T >= p.Start && s.T < p.End }),
 			"a sample in phase %s (%v-%v)", p.Name, p.Start, p.End)
 	}
-	end := r.Phases[len(r.Phases)-1].End
-	assert.Greater(t, r.Samples[len(r.Samples)-1].T, end, "sampled after the last phase too")
 	assert.Less(t, minGap, 500*time.Millisecond, "sampled at 10 Hz: %d samples", len(r.Samples))
 }
 
