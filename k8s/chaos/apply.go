@@ -252,3 +252,8 @@ func (c *Client) waitGone(ctx context.Context, o client.Object) error {
 		}
 	}
 }
+
+// Available reports whether the fault can be made: Chaos Mesh's checks
+// passed when the experiment was built, and the cluster is asked at
+// Inject.
+func (h *Handle) Available() bool { return true }
