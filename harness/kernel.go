@@ -26,7 +26,8 @@ type kernelState struct {
 	log    *slog.Logger
 	phases [][]*kernelFault // by phase
 	sites  []SiteReport
-	close  func() error // tears the topology down
+	close  func() error // tears the topology down (or the pods)
+	mode   string       // scenarios.ModeNetns (default) or ModeK8s
 	// agentsOf lists the global indexes of a site's agents.
 	agentsOf func(site int) []int
 
@@ -160,8 +161,12 @@ func (r *run) closeKernel() {
 		return
 	}
 	r.recoverKernel()
-	if err := r.kernel.close(); err != nil {
-		r.log.Warn("harness: netns topology close", "err", err)
+	mode := r.kernel.mode
+	if mode == "" {
+		mode = "netns"
 	}
-	r.rep.Mode, r.rep.Sites, r.rep.KernelEvents = "netns", r.kernel.sites, r.kernel.takeEvents()
+	if err := r.kernel.close(); err != nil {
+		r.log.Warn("harness: "+mode+" sites close", "err", err)
+	}
+	r.rep.Mode, r.rep.Sites, r.rep.KernelEvents = mode, r.kernel.sites, r.kernel.takeEvents()
 }

@@ -36,6 +36,8 @@ type runConfig struct {
 	processes    int
 	processesSet bool
 	simagent     string
+	// k8s is a k8s-mode run's cluster.
+	k8s *K8s
 }
 
 func newRunConfig(opts []Option) runConfig {

@@ -70,6 +70,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, p Poller, opts ...Option) 
 		}
 		start = r.startNetns
 	}
+	if sc.IsK8s() {
+		if len(r.remoteURLs()) > 0 || r.processes() > 0 {
+			r.closePollerQuietly()
+			return nil, fmt.Errorf("%w: scenario %s is in k8s mode: its agents run in the site pods it creates, not in other processes or remote simagents", ErrBadInput, sc.Name)
+		}
+		start = r.startK8s
+	}
 	if err := start(ctx); err != nil {
 		r.closePollerQuietly()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/harness"
 	"github.com/snmpchaos/snmpchaos/harness/daemon"
+	"github.com/snmpchaos/snmpchaos/k8s/pods"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
 
@@ -31,6 +32,12 @@ type runOptions struct {
 	logLevel slog.Level
 	// netnsFamily names netns mode's namespaces ("" default).
 	netnsFamily string
+	// mode runs the scenario in another mode ("": the file's); dryRun
+	// prints a k8s-mode run's objects instead of running it.
+	mode         string
+	dryRun       bool
+	k8sNamespace string
+	k8sImage     string
 	fleet       fleetFlags
 	fleetOpt    []harness.Option
 }
@@ -79,6 +86,10 @@ func parseRunFlags(args []string, stdout io.Writer) (*runOptions, error) {
 	fs.Uint64Var(&o.seed, "seed", 0, "seed every random decision with `N` (default: the scenario's seed, else random; printed in the verdict)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress `MODE` on stderr: auto (rewrite one line on a terminal, a line a second otherwise), lines, or off")
 	fs.StringVar(&o.netnsFamily, "netns-family", "", "netns mode: start the names of namespaces, links and tables with `FAMILY` (1-3 lowercase letters; default sc), as snmpchaos cleanup --family takes it")
+	fs.StringVar(&o.mode, "mode", "", "run the scenario in `MODE`: inprocess, netns or k8s (default: the file's mode; netns and k8s scenarios turn into each other unchanged)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "k8s mode: print the pods and each phase's Chaos Mesh objects the run would create (checked as the run checks them), and exit")
+	fs.StringVar(&o.k8sNamespace, "k8s-namespace", "", "k8s mode: the run's `NAMESPACE` (default $POD_NAMESPACE, else the kubeconfig's, else snmpchaos)")
+	fs.StringVar(&o.k8sImage, "k8s-image", "", "k8s mode: simagent's `IMAGE` (default "+pods.DefaultImage+")")
 	level := fs.String("log-level", "warn", "log the run's lifecycle on stderr at `LEVEL`: debug, info, warn or error")
 	o.fleet.register(fs)
 	pos, err := parseInterleaved(fs, args)
@@ -112,6 +123,9 @@ func parseRunFlags(args []string, stdout io.Writer) (*runOptions, error) {
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
 	}
+	if o.mode != "" && !slices.Contains(scenarios.Modes(), o.mode) {
+		return nil, fmt.Errorf("--mode %q: want %s", o.mode, strings.Join(scenarios.Modes(), ", "))
+	}
 	if o.netnsFamily != "" && !familyRE.MatchString(o.netnsFamily) {
 		return nil, fmt.Errorf("--netns-family %q: want 1-3 lowercase letters", o.netnsFamily)
 	}
@@ -135,6 +149,15 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "snmpchaos run: %s\n", describeLoadError(err))
 		return exitUsage
+	}
+	if o.mode != "" {
+		if sc, err = sc.InMode(o.mode); err != nil {
+			fmt.Fprintf(stderr, "snmpchaos run: --mode %s: %s\n", o.mode, describeLoadError(err))
+			return exitUsage
+		}
+	}
+	if o.dryRun {
+		return dryRun(ctx, o, sc, stdout, stderr)
 	}
 	out := o.out
 	if out == "" {
@@ -171,6 +194,15 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := append([]harness.Option{harness.WithShort(o.short), harness.WithLogger(logger), harness.WithSeed(seed), harness.WithNetnsFamily(o.netnsFamily)}, o.fleetOpt...)
 	if o.progress != "off" {
 		opts = append(opts, harness.WithProgress(pp.Update))
+	}
+	if sc.IsK8s() {
+		c, ns, err := k8sClient(o.k8sNamespace)
+		if err != nil {
+			_ = poller.Close(context.Background())
+			fmt.Fprintf(stderr, "snmpchaos run: k8s mode: %v\n", err)
+			return exitFail
+		}
+		opts = append(opts, harness.WithK8s(harness.K8s{Client: c, Namespace: ns, Image: o.k8sImage}))
 	}
 	fmt.Fprintf(stderr, "snmpchaos: running %s (%d agents, %s) with poller %s, seed %d (replay with --seed %d); reports go to %s\n",
 		sc.Name, eff.Fleet.Agents, eff.TotalDuration(), o.poller, seed, seed, out)
@@ -217,6 +249,30 @@ func finish(ctx context.Context, rep *harness.Report, runErr error, out string, 
 	default:
 		return exitFail
 	}
+}
+
+// dryRun prints a k8s-mode run's objects.
+func dryRun(ctx context.Context, o *runOptions, sc *scenarios.Scenario, stdout, stderr io.Writer) int {
+	if !sc.IsK8s() {
+		fmt.Fprintf(stderr, "snmpchaos run: --dry-run: scenario %s is in mode %s; --dry-run prints a k8s-mode run (add --mode k8s)\n", sc.Name, sc.Mode)
+		return exitUsage
+	}
+	eff := sc
+	if o.short {
+		eff = sc.Shortened()
+	}
+	ns := o.k8sNamespace
+	if ns == "" {
+		ns = "snmpchaos"
+	}
+	if err := printK8sPlan(ctx, stdout, eff, harness.K8s{Namespace: ns, Image: o.k8sImage}, runSeed(o, eff)); err != nil {
+		fmt.Fprintf(stderr, "snmpchaos run: --dry-run: %v\n", err)
+		if errors.Is(err, harness.ErrBadInput) {
+			return exitUsage
+		}
+		return exitFail
+	}
+	return exitOK
 }
 
 // runSeed is --seed when given, else the scenario's seed, else a random

@@ -104,7 +104,7 @@ func (r Run) Build(ctx context.Context, phase int, phaseName string, j int, kf s
 	meta := r.meta(phase, phaseName, j, kf)
 	dur := durationString(length + grace)
 	net := func(action v1alpha1.NetworkChaosAction, dir string, tc v1alpha1.TcParameter) *v1alpha1.NetworkChaos {
-		o := &v1alpha1.NetworkChaos{ObjectMeta: meta, Spec: v1alpha1.NetworkChaosSpec{
+		o := &v1alpha1.NetworkChaos{TypeMeta: typeMeta(v1alpha1.KindNetworkChaos), ObjectMeta: meta, Spec: v1alpha1.NetworkChaosSpec{
 			PodSelector: r.sitePods(kf.Site), Action: action, TcParameter: tc,
 			Direction: direction(dir), Target: r.harnessPods(), Duration: &dur,
 		}}
@@ -141,7 +141,7 @@ func (r Run) Build(ctx context.Context, phase int, phaseName string, j int, kf s
 		p.Spec.Duration = &down
 		e.Flap = &Flap{Down: kf.Flap.Down.D(), Up: kf.Flap.Up.D(), Cycles: kf.Flap.Cycles, Partition: p}
 	case kf.PodRestart != nil:
-		o := &v1alpha1.PodChaos{ObjectMeta: meta, Spec: v1alpha1.PodChaosSpec{
+		o := &v1alpha1.PodChaos{TypeMeta: typeMeta(v1alpha1.KindPodChaos), ObjectMeta: meta, Spec: v1alpha1.PodChaosSpec{
 			ContainerSelector: v1alpha1.ContainerSelector{PodSelector: r.sitePods(kf.Site), ContainerNames: []string{r.container()}},
 			Action:            v1alpha1.ContainerKillAction,
 		}}
@@ -160,6 +160,10 @@ func (r Run) Build(ctx context.Context, phase int, phaseName string, j int, kf s
 		}
 	}
 	return e, nil
+}
+
+func typeMeta(kind string) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: kind}
 }
 
 // meta is the metadata every object of fault j of a phase starts from.

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/k8s/chaos"
+	"github.com/snmpchaos/snmpchaos/k8s/pods"
+	"github.com/snmpchaos/snmpchaos/scenarios"
+)
+
+// k8sClient connects to the cluster $KUBECONFIG (or ~/.kube/config) names,
+// or the one this process runs in. It returns the namespace to use:
+// namespace if given, else $POD_NAMESPACE (the harness Job sets it), else
+// the kubeconfig context's, else "snmpchaos".
+func k8sClient(namespace string) (client.Client, string, error) {
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), &clientcmd.ConfigOverrides{})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("no cluster: %w (set KUBECONFIG, or run in a pod)", err)
+	}
+	scheme, err := chaos.Scheme()
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, "", err
+	}
+	if namespace == "" {
+		namespace = os.Getenv("POD_NAMESPACE")
+	}
+	if namespace == "" {
+		if ns, set, err := cc.Namespace(); err == nil && set {
+			namespace = ns
+		}
+	}
+	if namespace == "" {
+		namespace = "snmpchaos"
+	}
+	return c, namespace, nil
+}
+
+// printK8sPlan writes, as one YAML stream, what a k8s-mode run of sc
+// would create: the site pods (the control token redacted) and each
+// phase's Chaos Mesh experiments, every one checked as the run checks it.
+func printK8sPlan(ctx context.Context, w io.Writer, sc *scenarios.Scenario, k harness.K8s, seed uint64) error {
+	plan, err := harness.PlanK8s(ctx, sc, k, harness.K8sRunID(sc.Name), seed)
+	if err != nil {
+		return err
+	}
+	emit := func(comment string, obj any) error {
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "---\n# %s\n%s", comment, b)
+		return err
+	}
+	for i, p := range plan.Pods {
+		if err := emit(fmt.Sprintf("site %d: simagent pod, created at the start, deleted at the end", i), pods.Redact(p)); err != nil {
+			return err
+		}
+	}
+	for i, exps := range plan.Phases {
+		ph := sc.Phases[i]
+		for _, e := range exps {
+			if e.Flap != nil {
+				c := fmt.Sprintf("phase %d %s (%s): %s: created for each %s down window (names -c0, -c1, ...), deleted after it", i, ph.Name, ph.Duration.D(), e.Fault, e.Flap.Down)
+				if err := emit(c, e.Flap.CycleObject(0)); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, o := range e.Objects {
+				if err := emit(fmt.Sprintf("phase %d %s (%s): %s: created when the phase starts, deleted when it ends", i, ph.Name, ph.Duration.D(), e.Fault), o); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
