@@ -38,8 +38,8 @@ type runOptions struct {
 	dryRun       bool
 	k8sNamespace string
 	k8sImage     string
-	fleet       fleetFlags
-	fleetOpt    []harness.Option
+	fleet        fleetFlags
+	fleetOpt     []harness.Option
 }
 
 func runUsage(w io.Writer, fs *flag.FlagSet) {
