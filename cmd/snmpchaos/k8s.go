@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -87,4 +90,45 @@ func printK8sPlan(ctx context.Context, w io.Writer, sc *scenarios.Scenario, k ha
 		}
 	}
 	return nil
+}
+
+// cleanupK8s removes (or with dry lists) the pods and Chaos objects that
+// k8s-mode runs left.
+func cleanupK8s(namespace, run string, dry bool, stdout, stderr io.Writer) int {
+	c, _, err := k8sClient("")
+	if err != nil {
+		fmt.Fprintf(stderr, "snmpchaos cleanup --k8s: %v\n", err)
+		return exitFail
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cl := chaos.NewClient(c, nil)
+	objs, err := cl.Leftovers(ctx, namespace, run)
+	if err != nil {
+		fmt.Fprintf(stderr, "snmpchaos cleanup --k8s: %v\n", err)
+		return exitFail
+	}
+	ps, err := pods.Leftovers(ctx, c, namespace, run)
+	if err != nil {
+		fmt.Fprintf(stderr, "snmpchaos cleanup --k8s: %v\n", err)
+		return exitFail
+	}
+	for _, o := range objs {
+		fmt.Fprintf(stdout, "%s %s/%s (run %s)\n", reflect.TypeOf(o).Elem().Name(), o.GetNamespace(), o.GetName(), o.GetLabels()[chaos.LabelRun])
+	}
+	for _, p := range ps {
+		fmt.Fprintf(stdout, "Pod %s/%s (run %s)\n", p.Namespace, p.Name, p.Labels[chaos.LabelRun])
+	}
+	if dry {
+		fmt.Fprintf(stdout, "%d Chaos objects, %d pods (dry run: nothing removed)\n", len(objs), len(ps))
+		return exitOK
+	}
+	n, cerr := cl.Cleanup(ctx, namespace, run)
+	np, perr := pods.Cleanup(ctx, c, namespace, run)
+	fmt.Fprintf(stdout, "removed %d Chaos objects, %d pods\n", n, np)
+	if err := errors.Join(cerr, perr); err != nil {
+		fmt.Fprintf(stderr, "snmpchaos cleanup --k8s: %v\n", err)
+		return exitFail
+	}
+	return exitOK
 }
