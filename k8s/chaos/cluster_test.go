@@ -2,6 +2,7 @@ package chaos_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ type watcher struct {
 	live    map[string]bool
 	seen    map[string]bool
 	changed chan struct{}
+	errs    []string
 }
 
 func watchRun(t *testing.T, e *k8stest.Env, run string, list client.ObjectList) *watcher {
@@ -43,7 +45,10 @@ func watchRun(t *testing.T, e *k8stest.Env, run string, list client.ObjectList) 
 	wg.Go(func() {
 		for ev := range wi.ResultChan() {
 			o, ok := ev.Object.(client.Object)
-			if !ok {
+			if !ok || ev.Type == watch.Error {
+				w.mu.Lock()
+				w.errs = append(w.errs, fmt.Sprintf("%s %T %v", ev.Type, ev.Object, ev.Object))
+				w.mu.Unlock()
 				continue
 			}
 			w.mu.Lock()
@@ -83,7 +88,10 @@ func (w *watcher) waitFor(t *testing.T, what string, cond func(live, seen []stri
 		select {
 		case <-w.changed:
 		case <-deadline:
-			t.Fatalf("%s: live %v, seen %v", what, w.names(w.live), w.names(w.seen))
+			w.mu.Lock()
+			errs := w.errs
+			w.mu.Unlock()
+			t.Fatalf("%s: live %v, seen %v, watch errors %v", what, w.names(w.live), w.names(w.seen), errs)
 		}
 	}
 }

@@ -82,15 +82,20 @@ func CRDs() string {
 	if d := os.Getenv("SNMPCHAOS_CRDS"); d != "" {
 		return d
 	}
-	v := "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, m := range bi.Deps {
 			if m.Path == "github.com/chaos-mesh/chaos-mesh/api" {
-				v = m.Version
+				return filepath.Join(Cache(), "k8s", "crds", "chaos-mesh-"+m.Version)
 			}
 		}
 	}
-	return filepath.Join(Cache(), "k8s", "crds", "chaos-mesh-"+v)
+	// Test binaries carry no dependency versions: take the generated set
+	// (scripts/k8s-binaries.sh names it after go.mod's version).
+	done, _ := filepath.Glob(filepath.Join(Cache(), "k8s", "crds", "chaos-mesh-*", ".done"))
+	if len(done) > 0 {
+		return filepath.Dir(done[len(done)-1])
+	}
+	return filepath.Join(Cache(), "k8s", "crds", "chaos-mesh-unknown")
 }
 
 // Tools is the directory with controller-gen, actionlint and kubeconform.

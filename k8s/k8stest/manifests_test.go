@@ -1,0 +1,243 @@
+package k8stest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	corev1 "k8s.io/api/core/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/k8s/k8stest"
+	"github.com/snmpchaos/snmpchaos/k8s/pods"
+	"github.com/snmpchaos/snmpchaos/scenarios"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// repo is the repository's root, from this package's directory.
+const repo = "../.."
+
+// TestManifests checks every manifest under k8s/ and what --dry-run
+// prints for netns-flap and quickstart in k8s mode: kubeconform against
+// JSON schemas made from the running apiserver's OpenAPI document and the
+// generated Chaos Mesh CRDs (offline, no schema is fetched), and creation
+// with server-side dry run; a broken manifest must fail the same checks.
+func TestManifests(t *testing.T) {
+	kubeconform := filepath.Join(k8stest.Tools(), "kubeconform")
+	k8stest.Need(t, kubeconform)
+	e := k8stest.Start(t)
+	ctx := t.Context()
+	schemas := writeSchemas(t, e)
+
+	files := []string{filepath.Join(repo, "k8s", "harness-job.yaml")}
+	base, err := filepath.Glob(filepath.Join(repo, "k8s", "base", "*.yaml"))
+	require.NoError(t, err)
+	files = append(files, base...)
+	dir := t.TempDir()
+	for _, name := range []string{"netns-flap", "quickstart"} {
+		files = append(files, writePlan(t, dir, name))
+	}
+	kc := func(files ...string) ([]byte, error) {
+		args := append([]string{"-schema-location", schemas + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json", "-summary", "-output", "text"}, files...)
+		return exec.CommandContext(ctx, kubeconform, args...).CombinedOutput()
+	}
+	out, err := kc(files...)
+	require.NoError(t, err, "kubeconform:\n%s", out)
+	assert.Contains(t, string(out), "Invalid: 0, Errors: 0, Skipped: 0")
+	t.Logf("kubeconform: %s", bytes.TrimSpace(out))
+
+	// The same check refuses what the schemas forbid.
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte(`apiVersion: chaos-mesh.org/v1alpha1
+kind: NetworkChaos
+metadata: {name: x, namespace: snmpchaos}
+spec: {action: loss, mode: most, selector: {labelSelectors: {a: b}}, loss: {loss: "5"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: y}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: "many"}]}]}
+`), 0o644))
+	out, err = kc(bad)
+	require.Error(t, err)
+	assert.Contains(t, string(out), "Invalid: 2", "%s", out)
+
+	// Server-side: every object is accepted by the apiserver (schema,
+	// webhooks, admission) in a dry run.
+	require.NoError(t, e.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metaName("snmpchaos")}))
+	for _, f := range files {
+		for _, o := range decodeAll(t, f) {
+			if o.GetKind() == "Namespace" {
+				continue // made for real above
+			}
+			require.NoError(t, e.Client.Create(ctx, o, client.DryRunAll), "%s: %s %s", f, o.GetKind(), o.GetName())
+		}
+	}
+	var pl corev1.PodList
+	require.NoError(t, e.Client.List(ctx, &pl, client.InNamespace("snmpchaos")))
+	assert.Empty(t, pl.Items, "a dry run stores nothing")
+	require.NoError(t, e.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metaName("snmpchaos")}))
+}
+
+// TestWorkflows runs actionlint on every workflow, and on a broken one.
+func TestWorkflows(t *testing.T) {
+	actionlint := filepath.Join(k8stest.Tools(), "actionlint")
+	k8stest.Need(t, actionlint)
+	wf, err := filepath.Glob(filepath.Join(repo, ".github", "workflows", "*.yml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, wf)
+	assert.Contains(t, strings.Join(wf, " "), "kind-chaos.yml")
+	out, err := exec.CommandContext(t.Context(), actionlint, wf...).CombinedOutput()
+	require.NoError(t, err, "actionlint:\n%s", out)
+
+	bad := filepath.Join(t.TempDir(), "bad.yml")
+	require.NoError(t, os.WriteFile(bad, []byte("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n"), 0o644))
+	out, err = exec.CommandContext(t.Context(), actionlint, bad).CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "nope")
+}
+
+// writePlan writes what --dry-run prints for scenario name in k8s mode.
+func writePlan(t *testing.T, dir, name string) string {
+	t.Helper()
+	sc, err := scenarios.Bundled(name)
+	require.NoError(t, err)
+	sc, err = sc.InMode(scenarios.ModeK8s)
+	require.NoError(t, err)
+	plan, err := harness.PlanK8s(t.Context(), sc, harness.K8s{}, harness.K8sRunID(name), 1)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	add := func(o any) {
+		b, err := yaml.Marshal(o)
+		require.NoError(t, err)
+		buf.WriteString("---\n")
+		buf.Write(b)
+	}
+	for _, p := range plan.Pods {
+		add(pods.Redact(p))
+	}
+	for _, exps := range plan.Phases {
+		for _, e := range exps {
+			if e.Flap != nil {
+				add(e.Flap.CycleObject(0))
+			}
+			for _, o := range e.Objects {
+				add(o)
+			}
+		}
+	}
+	f := filepath.Join(dir, name+".yaml")
+	require.NoError(t, os.WriteFile(f, buf.Bytes(), 0o644))
+	return f
+}
+
+// writeSchemas writes kubeconform's schema files: the built-in kinds the
+// manifests use from the apiserver's OpenAPI v2 document, Chaos Mesh's
+// from the CRDs.
+func writeSchemas(t *testing.T, e *k8stest.Env) string {
+	t.Helper()
+	dir := t.TempDir()
+	cs, err := kubernetes.NewForConfig(e.Config)
+	require.NoError(t, err)
+	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/openapi/v2").SetHeader("Accept", "application/json").DoRaw(t.Context())
+	require.NoError(t, err)
+	var doc struct {
+		Definitions map[string]map[string]any `json:"definitions"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	defs := map[string]any{}
+	for k, v := range doc.Definitions {
+		defs[k] = intOrString(v)
+	}
+	want := map[string]bool{"Namespace": true, "ServiceAccount": true, "Role": true, "RoleBinding": true, "Service": true, "Job": true, "Pod": true}
+	for name, d := range doc.Definitions {
+		gvks, _ := d["x-kubernetes-group-version-kind"].([]any)
+		for _, g := range gvks {
+			gvk := g.(map[string]any)
+			kind, group, version := gvk["kind"].(string), gvk["group"].(string), gvk["version"].(string)
+			if !want[kind] {
+				continue
+			}
+			if group == "" {
+				group = version // kubeconform's .Group of "v1"
+			}
+			writeJSON(t, filepath.Join(dir, group, strings.ToLower(kind)+"_"+version+".json"),
+				map[string]any{"$ref": "#/definitions/" + name, "definitions": defs})
+		}
+	}
+	for _, plural := range []string{"networkchaos", "podchaos"} {
+		b, err := os.ReadFile(filepath.Join(k8stest.CRDs(), "chaos-mesh.org_"+plural+".yaml"))
+		require.NoError(t, err)
+		var crd apiextv1.CustomResourceDefinition
+		require.NoError(t, yaml.Unmarshal(b, &crd))
+		for _, v := range crd.Spec.Versions {
+			writeJSON(t, filepath.Join(dir, crd.Spec.Group, strings.ToLower(crd.Spec.Names.Kind)+"_"+v.Name+".json"), v.Schema.OpenAPIV3Schema)
+		}
+	}
+	return dir
+}
+
+// intOrString rewrites OpenAPI v2's int-or-string strings as JSON
+// Schema's "a string or an integer", as openapi2jsonschema does.
+func intOrString(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if x["format"] == "int-or-string" {
+			return map[string]any{"oneOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "integer"}}}
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = intOrString(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = intOrString(e)
+		}
+		return out
+	}
+	return v
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+}
+
+// decodeAll reads a YAML stream of objects.
+func decodeAll(t *testing.T, file string) []*unstructured.Unstructured {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var out []*unstructured.Unstructured
+	for _, doc := range strings.Split(string(b), "\n---") {
+		doc = strings.TrimPrefix(strings.TrimSpace(doc), "---")
+		var m map[string]any
+		require.NoError(t, yaml.Unmarshal([]byte(doc), &m), "%s", file)
+		if len(m) == 0 {
+			continue
+		}
+		out = append(out, &unstructured.Unstructured{Object: m})
+	}
+	return out
+}
+
+func metaName(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }
