@@ -39,33 +39,56 @@ type watcher struct {
 func watchRun(t *testing.T, e *k8stest.Env, run string, list client.ObjectList) *watcher {
 	t.Helper()
 	w := &watcher{live: map[string]bool{}, seen: map[string]bool{}, changed: make(chan struct{}, 1)}
-	wi, err := e.Client.Watch(t.Context(), list, client.InNamespace(ns), client.MatchingLabels{chaos.LabelRun: run})
+	ctx, cancel := context.WithCancel(context.Background())
+	watchOnce := func() (watch.Interface, error) {
+		return e.Client.Watch(ctx, list, client.InNamespace(ns), client.MatchingLabels{chaos.LabelRun: run})
+	}
+	wi, err := watchOnce()
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for ev := range wi.ResultChan() {
-			o, ok := ev.Object.(client.Object)
-			if !ok || ev.Type == watch.Error {
+		// A watch the apiserver ends is made again; the new one starts
+		// with an ADDED event for every object that exists.
+		for ctx.Err() == nil {
+			for ev := range wi.ResultChan() {
+				o, ok := ev.Object.(client.Object)
+				if !ok || ev.Type == watch.Error {
+					w.mu.Lock()
+					w.errs = append(w.errs, fmt.Sprintf("%s %T %v", ev.Type, ev.Object, ev.Object))
+					w.mu.Unlock()
+					continue
+				}
 				w.mu.Lock()
-				w.errs = append(w.errs, fmt.Sprintf("%s %T %v", ev.Type, ev.Object, ev.Object))
+				switch ev.Type {
+				case watch.Added, watch.Modified:
+					w.live[o.GetName()], w.seen[o.GetName()] = true, true
+				case watch.Deleted:
+					delete(w.live, o.GetName())
+				}
 				w.mu.Unlock()
-				continue
+				select {
+				case w.changed <- struct{}{}:
+				default:
+				}
+			}
+			if ctx.Err() != nil {
+				return
 			}
 			w.mu.Lock()
-			switch ev.Type {
-			case watch.Added, watch.Modified:
-				w.live[o.GetName()], w.seen[o.GetName()] = true, true
-			case watch.Deleted:
-				delete(w.live, o.GetName())
-			}
+			w.live = map[string]bool{}
 			w.mu.Unlock()
-			select {
-			case w.changed <- struct{}{}:
-			default:
+			for {
+				if wi, err = watchOnce(); err == nil || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(100 * time.Millisecond) // the apiserver is busy: try again
+			}
+			if err != nil {
+				return
 			}
 		}
 	})
-	t.Cleanup(func() { wi.Stop(); wg.Wait() })
+	t.Cleanup(func() { cancel(); wg.Wait() }) // the cancelled context ends the watch
 	return w
 }
 
