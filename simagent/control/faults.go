@@ -111,18 +111,27 @@ func (h *Handler) getFaults(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (h *Handler) putFaults(w http.ResponseWriter, r *http.Request) {
+// selectedChange reads the query of a request that changes the faults of the agents a selector
+// picks: the change id (empty when none is given) and the resolved selector. Any error is the
+// caller's bad request and names the parameter.
+func (h *Handler) selectedChange(r *http.Request) (string, simagent.Selector, error) {
 	q, err := query(r, "selector", "change")
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
+		return "", simagent.Selector{}, err
 	}
 	id, err := changeID(q)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
+		return "", simagent.Selector{}, err
 	}
 	sel, _, err := h.selection(q)
+	if err != nil {
+		return "", simagent.Selector{}, err
+	}
+	return id, sel, nil
+}
+
+func (h *Handler) putFaults(w http.ResponseWriter, r *http.Request) {
+	id, sel, err := h.selectedChange(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -140,17 +149,7 @@ func (h *Handler) putFaults(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteFaults(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r, "selector", "change")
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	id, err := changeID(q)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	sel, _, err := h.selection(q)
+	id, sel, err := h.selectedChange(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
