@@ -253,7 +253,7 @@ func (r *Remote) discover(ctx context.Context) error {
 	}
 	for k, m := range matched {
 		if m != matched[0] {
-			return fmt.Errorf("%w: %s and %s serve the data with and without per-agent identities (simagent --same-identity): give them the same", ErrRemote, r.procs[0].url, r.procs[k].url)
+			return fmt.Errorf("%w: %s and %s serve the data with and without per-agent identities (simagent --identity): give them the same", ErrRemote, r.procs[0].url, r.procs[k].url)
 		}
 	}
 	// Walks are checked against the data as the agents serve it: with

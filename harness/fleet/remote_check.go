@@ -16,7 +16,7 @@ type variant struct {
 
 // servedVariants are the ways a simagent serves data it loaded: with its
 // live snmpEngine objects, and with per-agent identities (sysName, serial
-// numbers, MACs) on or off (simagent --same-identity): the digest a
+// numbers, MACs) on or off (simagent --identity): the digest a
 // process reports is one of these.
 func servedVariants(raw *mib.Store) []variant {
 	live := mib.WithLiveEngine(raw)

@@ -203,9 +203,9 @@ func childArgs(cfg SpawnConfig, k, first, n int) ([]string, error) {
 	args := []string{
 		"--agents", strconv.Itoa(n), "--listen", listen.String(),
 		"--seed", strconv.FormatUint(childSeed(cfg.Seed, k), 10),
+		// Without --identity: as the harness's own in-process fleet, the
+		// recorded identities.
 		"--control", "127.0.0.1:0", "--stop-on-stdin-eof", "--log-level", "warn",
-		// As the harness's own in-process fleet: the recorded identities.
-		"--same-identity",
 	}
 	if cfg.ByPort {
 		args = append(args, "--by-port")
