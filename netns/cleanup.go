@@ -31,6 +31,14 @@ const fallbackMetric = 4000
 // ask whether the runs still live: Cleanup("sc-") removes every run of
 // family sc, live or dead. Build already removes dead runs of its family.
 func Cleanup(prefix string) error {
+	return withLockedHandle(func(h *netlink.Handle) error {
+		return cleanupLocked(h, nil, prefix)
+	})
+}
+
+// withLockedHandle runs fn with the state lock held and a netlink handle of
+// the current namespace, as every cleanup entry point does.
+func withLockedHandle(fn func(h *netlink.Handle) error) error {
 	unlock, err := lockState()
 	if err != nil {
 		return err
@@ -41,7 +49,7 @@ func Cleanup(prefix string) error {
 		return fmt.Errorf("netns: netlink: %w", err)
 	}
 	defer h.Close()
-	return cleanupLocked(h, nil, prefix)
+	return fn(h)
 }
 
 // ours reports whether name is of our form and starts with prefix.

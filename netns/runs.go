@@ -90,68 +90,53 @@ func runsOf(h *netlink.Handle, family string) ([]RunInfo, error) {
 // (rtm_protocol RouteProtocol) that no live run claims go too. It returns
 // the runs it removed.
 func CleanupRuns(family string, all bool) ([]RunInfo, error) {
-	unlock, err := lockState()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	h, err := netlink.NewHandle()
-	if err != nil {
-		return nil, fmt.Errorf("netns: netlink: %w", err)
-	}
-	defer h.Close()
-	runs, err := runsOf(h, family)
-	errs := []error{err}
 	var removed []RunInfo
-	for _, r := range runs {
-		if r.Alive && !all {
-			continue
+	err := withLockedHandle(func(h *netlink.Handle) error {
+		runs, err := runsOf(h, family)
+		errs := []error{err}
+		for _, r := range runs {
+			if r.Alive && !all {
+				continue
+			}
+			if err := cleanupLocked(h, nil, r.Run+"-"); err != nil {
+				errs = append(errs, err)
+			}
+			removed = append(removed, r)
 		}
-		if err := cleanupLocked(h, nil, r.Run+"-"); err != nil {
-			errs = append(errs, err)
-		}
-		removed = append(removed, r)
-	}
-	if family == "" {
-		var claimed []netip.Prefix
-		if !all {
-			for _, st := range readStates() {
-				if st.alive() {
-					for _, s := range st.Sites {
-						claimed = append(claimed, s.Agents)
+		if family == "" {
+			var claimed []netip.Prefix
+			if !all {
+				for _, st := range readStates() {
+					if st.alive() {
+						for _, s := range st.Sites {
+							claimed = append(claimed, s.Agents)
+						}
 					}
 				}
 			}
+			if err := sweepRoutes(h, claimed); err != nil {
+				errs = append(errs, err)
+			}
 		}
-		if err := sweepRoutes(h, claimed); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return removed, errors.Join(errs...)
+		return errors.Join(errs...)
+	})
+	return removed, err
 }
 
 // CleanupPID removes every run process pid made, live or not: for a
 // process that must exit now (a second signal) and cannot wait for its
 // runs to close.
 func CleanupPID(pid int) error {
-	unlock, err := lockState()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	h, err := netlink.NewHandle()
-	if err != nil {
-		return fmt.Errorf("netns: netlink: %w", err)
-	}
-	defer h.Close()
-	runs, err := runsOf(h, "")
-	errs := []error{err}
-	for _, r := range runs {
-		if r.PID == pid {
-			errs = append(errs, cleanupLocked(h, nil, r.Run+"-"))
+	return withLockedHandle(func(h *netlink.Handle) error {
+		runs, err := runsOf(h, "")
+		errs := []error{err}
+		for _, r := range runs {
+			if r.PID == pid {
+				errs = append(errs, cleanupLocked(h, nil, r.Run+"-"))
+			}
 		}
-	}
-	return errors.Join(errs...)
+		return errors.Join(errs...)
+	})
 }
 
 // sweepRoutes deletes our routes whose destination no prefix of claimed
