@@ -49,37 +49,48 @@ func StartSnmpd(t testing.TB, conf string) *Snmpd {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		stop := func() {
-			_ = cmd.Process.Kill() // our own child, by PID
-			<-exited
-		}
 		s := &Snmpd{Addr: fmt.Sprintf("127.0.0.1:%d", port), Port: port}
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			err := exec.CommandContext(ctx, "snmpget", "-v2c", "-c", "public", "-r", "0", "-t", "1", "-On", s.Addr, ".1.3.6.1.2.1.1.3.0").Run()
-			cancel()
-			if err == nil {
-				t.Cleanup(stop)
-				return s
+		if serve(t, "snmpd", cmd, &out, s.Addr, "public", ".1.3.6.1.2.1.1.3.0", attempt >= 3, 30*time.Second, 50*time.Millisecond) {
+			return s
+		}
+	}
+}
+
+// serve waits until cmd, a daemon called name that was just started with
+// its output in out, answers a v2c Get of oid with community at addr, and
+// then stops it (by PID) at cleanup. It reports false when the daemon
+// exited first and this is not the last try (the port was taken in
+// between: the caller tries another), and fails the test when it exits on
+// the last try or does not answer within wait.
+func serve(t testing.TB, name string, cmd *exec.Cmd, out *syncBuffer, addr, community, oid string, last bool, wait, poll time.Duration) bool {
+	t.Helper()
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() {
+		_ = cmd.Process.Kill() // our own child, by PID
+		<-exited
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := exec.CommandContext(ctx, "snmpget", "-v2c", "-c", community, "-r", "0", "-t", "1", "-On", addr, oid).Run()
+		cancel()
+		if err == nil {
+			t.Cleanup(stop)
+			return true
+		}
+		select {
+		case <-exited:
+			if !last {
+				return false
 			}
-			select {
-			case <-exited:
-				if attempt < 3 { // the port was taken in between: try another
-					break
-				}
-				t.Fatalf("snmpd exited: %s", out.String())
-			default:
-				if time.Now().After(deadline) {
-					stop()
-					t.Fatalf("snmpd does not answer at %s: %v\n%s", s.Addr, err, out.String())
-				}
-				time.Sleep(50 * time.Millisecond) // polling for readiness, not for correctness
-				continue
+			t.Fatalf("%s exited: %s", name, out.String())
+		default:
+			if time.Now().After(deadline) {
+				stop()
+				t.Fatalf("%s does not answer at %s: %v\n%s", name, addr, err, out.String())
 			}
-			break
+			time.Sleep(poll) // polling for readiness, not for correctness
 		}
 	}
 }

@@ -2,7 +2,6 @@ package netsnmptest
 
 import (
 	"compress/gzip"
-	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -68,36 +67,9 @@ func StartSnmpsim(t testing.TB, dir, probe string) *Snmpsim {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		stop := func() {
-			_ = cmd.Process.Kill() // our own child, by PID
-			<-exited
-		}
-		deadline := time.Now().Add(3 * time.Minute) // it indexes every recording first
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			err := exec.CommandContext(ctx, "snmpget", "-v2c", "-c", probe, "-r", "0", "-t", "1", "-On", s.Addr, ".1.3.6.1.2.1.1.1.0").Run()
-			cancel()
-			if err == nil {
-				t.Cleanup(stop)
-				return s
-			}
-			select {
-			case <-exited:
-				if attempt < 3 {
-					break
-				}
-				t.Fatalf("snmpsimd exited: %s", out.String())
-			default:
-				if time.Now().After(deadline) {
-					stop()
-					t.Fatalf("snmpsimd does not answer at %s: %v\n%s", s.Addr, err, out.String())
-				}
-				time.Sleep(100 * time.Millisecond) // polling for readiness, not for correctness
-				continue
-			}
-			break
+		// snmpsimd indexes every recording first.
+		if serve(t, "snmpsimd", cmd, &out, s.Addr, probe, ".1.3.6.1.2.1.1.1.0", attempt >= 3, 3*time.Minute, 100*time.Millisecond) {
+			return s
 		}
 	}
 }
