@@ -98,15 +98,9 @@ func TestFinding3V3UsersFromFileAndEnvNeverEchoed(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	pr, pw := io.Pipe()
 	var stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		code := run(ctx, []string{"--agents", "2", "--listen", "127.16.201.110:0", "--seed", "5", "--control", "127.0.0.1:0",
-			"--v3-users-file", file, "--v3-user", "cli:MD5:Zq7FlagAuthZ5", "--log-level", "debug"}, pw, &stderr)
-		pw.Close()
-		done <- code
-	}()
+	pr, done := startRun(ctx, []string{"--agents", "2", "--listen", "127.16.201.110:0", "--seed", "5", "--control", "127.0.0.1:0",
+		"--v3-users-file", file, "--v3-user", "cli:MD5:Zq7FlagAuthZ5", "--log-level", "debug"}, &stderr)
 	var stdout bytes.Buffer
 	br := bufio.NewReader(io.TeeReader(pr, &stdout))
 	line, err := br.ReadString('\n')

@@ -128,15 +128,9 @@ func TestRunServesAndStopsCleanly(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	pr, pw := io.Pipe()
 	var stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		code := run(ctx, []string{"--agents", "3", "--listen", "127.16.201.1:0", "--profile", "if-mib:2", "--seed", "42",
-			"--control", "127.0.0.1:0", "--label", "2:role=edge", "--faults", "blackhole", "--faults-selector", "label=role=edge", "--log-level", "warn"}, pw, &stderr)
-		pw.Close()
-		done <- code
-	}()
+	pr, done := startRun(ctx, []string{"--agents", "3", "--listen", "127.16.201.1:0", "--profile", "if-mib:2", "--seed", "42",
+		"--control", "127.0.0.1:0", "--label", "2:role=edge", "--faults", "blackhole", "--faults-selector", "label=role=edge", "--log-level", "warn"}, &stderr)
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	require.NoError(t, err, "no ready line; stderr: %s", stderr.String())
 	r := parseReady(t, line)
@@ -193,13 +187,7 @@ func TestRunSeedReplays(t *testing.T) {
 	var seeds []uint64
 	for range 2 {
 		ctx, cancel := context.WithCancel(t.Context())
-		pr, pw := io.Pipe()
-		done := make(chan int, 1)
-		go func() {
-			code := run(ctx, []string{"--listen", "127.16.201.10:0", "--profile", "system", "--log-level", "error"}, pw, io.Discard)
-			pw.Close()
-			done <- code
-		}()
+		pr, done := startRun(ctx, []string{"--listen", "127.16.201.10:0", "--profile", "system", "--log-level", "error"}, io.Discard)
 		line, err := bufio.NewReader(pr).ReadString('\n')
 		require.NoError(t, err)
 		r := parseReady(t, line)
@@ -216,14 +204,8 @@ func TestRunSeedReplays(t *testing.T) {
 func TestRunServesDataFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		code := run(ctx, []string{"--data", "testdata/good.snmprec", "--listen", "127.16.201.20:0", "--community", "s3cret",
-			"--log-level", "error"}, pw, io.Discard)
-		pw.Close()
-		done <- code
-	}()
+	pr, done := startRun(ctx, []string{"--data", "testdata/good.snmprec", "--listen", "127.16.201.20:0", "--community", "s3cret",
+		"--log-level", "error"}, io.Discard)
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	require.NoError(t, err)
 	r := parseReady(t, line)
@@ -290,4 +272,18 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// startRun runs run(ctx, args) in a goroutine with stdout a pipe the test
+// reads (for the ready line) and stderr as given; the exit code arrives on
+// the returned channel once run returns and the pipe is closed.
+func startRun(ctx context.Context, args []string, stderr io.Writer) (*io.PipeReader, <-chan int) {
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, args, pw, stderr)
+		pw.Close()
+		done <- code
+	}()
+	return pr, done
 }
