@@ -127,19 +127,24 @@ func AppendUint(b []byte, v uint64) []byte {
 // AppendOID appends the content octets of an object identifier. OIDs with
 // fewer than two arcs are encoded as if padded with zeros (0.0).
 func AppendOID(b []byte, oid []uint32) []byte {
-	var first uint64
-	switch len(oid) {
-	case 0:
-	case 1:
-		first = uint64(oid[0]) * 40
-	default:
-		first = uint64(oid[0])*40 + uint64(oid[1])
-	}
-	b = appendBase128(b, first)
+	b = appendBase128(b, firstSubID(oid))
 	for i := 2; i < len(oid); i++ {
 		b = appendBase128(b, uint64(oid[i]))
 	}
 	return b
+}
+
+// firstSubID is the first encoded subidentifier of oid, its first two arcs
+// in one (X*40+Y), missing arcs counted as 0.
+func firstSubID(oid []uint32) uint64 {
+	switch len(oid) {
+	case 0:
+		return 0
+	case 1:
+		return uint64(oid[0]) * 40
+	default:
+		return uint64(oid[0])*40 + uint64(oid[1])
+	}
 }
 
 func appendBase128(b []byte, v uint64) []byte {
@@ -155,15 +160,7 @@ func appendBase128(b []byte, v uint64) []byte {
 
 // OIDSize is the number of content octets AppendOID writes for oid.
 func OIDSize(oid []uint32) int {
-	var first uint64
-	switch len(oid) {
-	case 0:
-	case 1:
-		first = uint64(oid[0]) * 40
-	default:
-		first = uint64(oid[0])*40 + uint64(oid[1])
-	}
-	n := base128Size(first)
+	n := base128Size(firstSubID(oid))
 	for i := 2; i < len(oid); i++ {
 		n += base128Size(uint64(oid[i]))
 	}
