@@ -49,23 +49,9 @@ func (v Version) gosnmp() gosnmp.SnmpVersion {
 	return gosnmp.Version2c
 }
 
-// Secret is a credential. It never prints: every fmt verb, String and
-// MarshalText show "<redacted>".
-type Secret string
-
-const redacted = "<redacted>"
-
-// String hides the secret.
-func (Secret) String() string { return redacted }
-
-// GoString hides the secret.
-func (Secret) GoString() string { return redacted }
-
-// Format hides the secret for every verb.
-func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
-
-// MarshalText hides the secret in JSON, YAML and logs.
-func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+// Secret is a credential (a community, a v3 passphrase): usm.Secret, which
+// never prints; every fmt verb, String and MarshalText show "<redacted>".
+type Secret = usm.Secret
 
 // Target is an agent to poll.
 type Target struct {
