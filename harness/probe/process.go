@@ -74,21 +74,13 @@ func ReadProcess(pid int) (ProcessView, error) {
 	}
 	v.PIDs = pids
 	for _, id := range pids {
-		p, err := procfs.NewProc(id)
-		if err != nil {
+		fds, threads, rss, ok := figures(id)
+		if !ok {
 			continue // exited meanwhile
 		}
-		st, err := p.Stat()
-		if err != nil {
-			continue
-		}
-		n, err := p.FileDescriptorsLen()
-		if err != nil {
-			continue
-		}
-		v.FDs += n
-		v.Threads += st.NumThreads
-		v.RSSBytes += uint64(st.ResidentMemory())
+		v.FDs += fds
+		v.Threads += threads
+		v.RSSBytes += rss
 		r, err := NewPIDReader(id)
 		if err != nil {
 			continue
@@ -122,27 +114,37 @@ func ReadProcess(pid int) (ProcessView, error) {
 func ReadProcessFigures(pid int, pids []int) (s ProcessSample, ok bool) {
 	s = ProcessSample{PID: pid, Goroutines: -1}
 	for _, id := range pids {
-		p, err := procfs.NewProc(id)
-		if err != nil {
-			continue
-		}
-		st, err := p.Stat()
-		if err != nil {
-			continue
-		}
-		n, err := p.FileDescriptorsLen()
-		if err != nil {
+		fds, threads, rss, live := figures(id)
+		if !live {
 			continue
 		}
 		if id == pid {
 			ok = true
 		}
 		s.Processes++
-		s.FDs += n
-		s.Threads += st.NumThreads
-		s.RSSBytes += uint64(st.ResidentMemory())
+		s.FDs += fds
+		s.Threads += threads
+		s.RSSBytes += rss
 	}
 	return s, ok
+}
+
+// figures reads the descriptors, threads and resident memory of process
+// id; ok is false when it is gone (or unreadable).
+func figures(id int) (fds, threads int, rss uint64, ok bool) {
+	p, err := procfs.NewProc(id)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	st, err := p.Stat()
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	n, err := p.FileDescriptorsLen()
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	return n, st.NumThreads, uint64(st.ResidentMemory()), true
 }
 
 // Cmdline is the process's command line, arguments joined by spaces
