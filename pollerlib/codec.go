@@ -29,7 +29,7 @@ func appendRequest(b []byte, version Version, community string, req *request, id
 	if req.pdu == gosnmp.GetBulkRequest {
 		f1, f2 = int64(req.nonRep), int64(req.maxRep)
 	}
-	pdu := ber.TLVSize(intSize(int64(id))) + ber.TLVSize(intSize(f1)) + ber.TLVSize(intSize(f2)) + ber.TLVSize(vbl)
+	pdu := ber.TLVSize(ber.IntSize(int64(id))) + ber.TLVSize(ber.IntSize(f1)) + ber.TLVSize(ber.IntSize(f2)) + ber.TLVSize(vbl)
 	ver := int64(0)
 	if version == V2c {
 		ver = 1
@@ -60,16 +60,8 @@ func appendRequest(b []byte, version Version, community string, req *request, id
 	return b
 }
 
-func intSize(v int64) int {
-	n := 1
-	for ; v > 127 || v < -128; v >>= 8 {
-		n++
-	}
-	return n
-}
-
 func appendInt(b []byte, v int64) []byte {
-	b = append(b, ber.TagInteger, byte(intSize(v)))
+	b = append(b, ber.TagInteger, byte(ber.IntSize(v)))
 	return ber.AppendInt(b, v)
 }
 

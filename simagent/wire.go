@@ -133,8 +133,8 @@ type header struct {
 }
 
 func (h *header) pduInnerSize(vblLen int) int {
-	return ber.TLVSize(len(h.reqID)) + ber.TLVSize(intLen(int64(h.errStatus))) +
-		ber.TLVSize(intLen(int64(h.errIndex))) + ber.TLVSize(vblLen)
+	return ber.TLVSize(len(h.reqID)) + ber.TLVSize(ber.IntSize(int64(h.errStatus))) +
+		ber.TLVSize(ber.IntSize(int64(h.errIndex))) + ber.TLVSize(vblLen)
 }
 
 // size is the whole message size for a varbind list of vblLen bytes.
@@ -161,15 +161,7 @@ func (h *header) appendMessage(b []byte, vbl []byte) []byte {
 	return append(b, vbl...)
 }
 
-func intLen(v int64) int {
-	n := 1
-	for ; v > 127 || v < -128; v >>= 8 {
-		n++
-	}
-	return n
-}
-
 func appendIntTLV(b []byte, v int64) []byte {
-	b = append(b, ber.TagInteger, byte(intLen(v)))
+	b = append(b, ber.TagInteger, byte(ber.IntSize(v)))
 	return ber.AppendInt(b, v)
 }

@@ -95,12 +95,18 @@ func AppendTLV(b []byte, tag byte, content []byte) []byte {
 	return append(b, content...)
 }
 
-// AppendInt appends the two's complement content octets of v (no tag, no length).
-func AppendInt(b []byte, v int64) []byte {
+// IntSize is the number of content octets AppendInt writes for v.
+func IntSize(v int64) int {
 	n := 1
-	for x := v; x > 127 || x < -128; x >>= 8 {
+	for ; v > 127 || v < -128; v >>= 8 {
 		n++
 	}
+	return n
+}
+
+// AppendInt appends the two's complement content octets of v (no tag, no length).
+func AppendInt(b []byte, v int64) []byte {
+	n := IntSize(v)
 	for i := n - 1; i >= 0; i-- {
 		b = append(b, byte(v>>(8*uint(i))))
 	}
