@@ -26,8 +26,23 @@ import (
 )
 
 // netnsFamily names every netns run of these tests, apart from the netns
-// package's tests ("sct") and real runs ("sc").
-const netnsFamily = "sch"
+// package's tests ("sct"), the other packages' ("scf", "h.."), real runs
+// ("sc") and a second copy of this test binary running at the same time
+// (make test beside make test, whose live runs the leftover checks would
+// otherwise count): "n" and two letters from the test process's PID (the
+// parent's, in the child that TestNetnsKilledRunLeavesNothing kills).
+var netnsFamily = familyOf(testPID())
+
+func testPID() int {
+	if os.Getenv(netnsChildEnv) != "" {
+		return os.Getppid()
+	}
+	return os.Getpid()
+}
+
+func familyOf(pid int) string {
+	return "n" + string(rune('a'+pid%26)) + string(rune('a'+pid/26%26))
+}
 
 // netnsChildEnv makes the test binary a netns run that prints "READY" once
 // its kernel faults are in and then waits to be killed.
