@@ -17,10 +17,10 @@ func TestFleetHomes(t *testing.T) {
 	assert.Equal(t, 2, s.Fleet.Processes)
 	assert.False(t, s.Fleet.IsRemote())
 
-	s, err = Parse("t.yaml", []byte(with("  remote: [http://10.0.0.5:8161, https://agents.example:8443]\n")))
+	s, err = Parse("t.yaml", []byte(with("  remote: [http://192.0.2.5:8161, https://agents.example:8443]\n")))
 	require.NoError(t, err)
 	assert.True(t, s.Fleet.IsRemote())
-	assert.Equal(t, []string{"http://10.0.0.5:8161", "https://agents.example:8443"}, s.Fleet.Remote)
+	assert.Equal(t, []string{"http://192.0.2.5:8161", "https://agents.example:8443"}, s.Fleet.Remote)
 
 	for _, tc := range []struct{ name, fleet, want string }{
 		{"too many processes", "  processes: 11\n", "fleet.processes: 11 processes for 10 agents"},

@@ -23,7 +23,7 @@ import (
 // 127.16.201.100-199.
 
 func TestFinding5ListenLimitedToLoopbackAndNetns(t *testing.T) {
-	for _, l := range []string{"0.0.0.0:1161", "192.0.2.2:1161", "[::]:1161", "10.1.2.3:161"} {
+	for _, l := range []string{"0.0.0.0:1161", "192.0.2.2:1161", "[::]:1161", "203.0.113.3:161"} {
 		var stdout, stderr bytes.Buffer
 		code := run(t.Context(), []string{"--listen", l}, &stdout, &stderr)
 		assert.Equal(t, exitUsage, code, l)
