@@ -3,8 +3,10 @@ package mib
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,4 +229,38 @@ func TestLoadFileRefusesWhatIsNotARegularFile(t *testing.T) {
 	_, err = LoadFile(t.TempDir())
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "not a regular file")
+}
+
+// TestParsersReadLinesAlike checks the line reading the three parsers
+// share (readLines): a byte order mark on the first line and CRLF ends
+// are dropped, comments count as lines in error positions, and a line
+// past maxLine is an error naming its line.
+func TestParsersReadLinesAlike(t *testing.T) {
+	long := strings.Repeat("a", maxLine+1)
+	for _, tc := range []struct {
+		name        string
+		parse       func(io.Reader, string) (*Store, error)
+		good, bad   string
+		wantBadLine string
+	}{
+		{"snmprec", ParseSnmprec, "1.3.6.1.2.1.1.5.0|4|x", "1.3.6.1.2.1.1.6.0", "missing fields"},
+		{"sapwalk", ParseSapwalk, "1.3.6.1.2.1.1.5.0 , OctetString , x", "1.3.6.1.2.1.1.6.0", "broken record"},
+		{"walk", ParseWalk, `.1.3.6.1.2.1.1.5.0 = STRING: "x"`, "junk", `cannot parse "junk"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "f." + tc.name
+			s, err := tc.parse(strings.NewReader("\xef\xbb\xbf"+tc.good+"\r\n# note\r\n"), name)
+			require.NoError(t, err)
+			requireValues(t, s, map[string]Value{"1.3.6.1.2.1.1.5.0": String("x")})
+
+			_, err = tc.parse(strings.NewReader(tc.good+"\n# note\n"+tc.bad+"\n"), name)
+			requireErr(t, err, name+":3: "+tc.wantBadLine)
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, 3, pe.Line)
+
+			_, err = tc.parse(strings.NewReader(tc.good+"\n"+long+"\n"), name)
+			requireErr(t, err, name+":2: line longer than")
+		})
+	}
 }

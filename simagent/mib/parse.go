@@ -69,6 +69,51 @@ func presize(b *Builder, r io.Reader) {
 	}
 }
 
+// readLines calls fn with each line of r (split at '\n' only, see
+// newLineScanner; a UTF-8 byte order mark dropped from the first) and its
+// 1-based number, and returns fn's first error. A read error (a line
+// longer than maxLine) names name and the line it is on.
+func readLines(r io.Reader, name string, fn func(raw []byte, line int) error) error {
+	sc := newLineScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		raw := sc.Bytes()
+		if line == 1 {
+			raw = trimBOM(raw)
+		}
+		if err := fn(raw, line); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return scanError(name, line+1, err)
+	}
+	return nil
+}
+
+// parseRecordLines reads a format of one record per line (snmprec,
+// sapwalk) into b: each line is trimmed of blanks, blank lines and lines
+// starting with # are skipped, and record is called with the rest; its
+// error comes back as a *ParseError naming name:line.
+func parseRecordLines(r io.Reader, name string, b *Builder, record func(text []byte, line int) error) (*Store, error) {
+	presize(b, r)
+	err := readLines(r, name, func(raw []byte, line int) error {
+		text := bytes.TrimSpace(raw)
+		if len(text) == 0 || text[0] == '#' {
+			return nil
+		}
+		if err := record(text, line); err != nil {
+			return &ParseError{Name: name, Line: line, Err: err}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Build()
+}
+
 // scanError names the file and line of a read error.
 func scanError(name string, line int, err error) error {
 	if errors.Is(err, bufio.ErrTooLong) {

@@ -24,27 +24,7 @@ var sapTags = map[string]int{
 func ParseSapwalk(r io.Reader, name string) (*Store, error) {
 	b := NewBuilder(name)
 	p := snmprecParser{b: b}
-	presize(b, r)
-	sc := newLineScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := sc.Bytes()
-		if line == 1 {
-			text = trimBOM(text)
-		}
-		text = bytes.TrimSpace(text)
-		if len(text) == 0 || text[0] == '#' {
-			continue
-		}
-		if err := p.sapRecord(text, line); err != nil {
-			return nil, &ParseError{Name: name, Line: line, Err: err}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, scanError(name, line+1, err)
-	}
-	return b.Build()
+	return parseRecordLines(r, name, b, p.sapRecord)
 }
 
 func (p *snmprecParser) sapRecord(text []byte, line int) error {

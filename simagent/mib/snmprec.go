@@ -71,27 +71,7 @@ func ParseSnmprecAsSnmpsim(r io.Reader, name string) (*Store, error) {
 func parseSnmprec(r io.Reader, name string, lenient bool) (*Store, error) {
 	b := NewBuilder(name)
 	p := snmprecParser{b: b, lenient: lenient}
-	presize(b, r)
-	sc := newLineScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := sc.Bytes()
-		if line == 1 {
-			text = trimBOM(text)
-		}
-		text = bytes.TrimSpace(text)
-		if len(text) == 0 || text[0] == '#' {
-			continue
-		}
-		if err := p.record(text, line); err != nil {
-			return nil, &ParseError{Name: name, Line: line, Err: err}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, scanError(name, line+1, err)
-	}
-	return b.Build()
+	return parseRecordLines(r, name, b, p.record)
 }
 
 type snmprecParser struct {

@@ -32,19 +32,12 @@ import (
 func ParseWalk(r io.Reader, name string) (*Store, error) {
 	p := &walkParser{name: name, b: NewBuilder(name)}
 	presize(p.b, r)
-	sc := newLineScanner(r)
-	for sc.Scan() {
-		p.line++
-		raw := sc.Bytes()
-		if p.line == 1 {
-			raw = trimBOM(raw)
-		}
-		if err := p.feed(raw); err != nil {
-			return nil, err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, scanError(name, p.line+1, err)
+	err := readLines(r, name, func(raw []byte, line int) error {
+		p.line = line
+		return p.feed(raw)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if p.pend == pendQuoted {
 		return nil, p.errorAt(p.pendLine, "quoted string not closed before the end of the file")
