@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strings"
 	"time"
+	"unicode"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -49,6 +52,20 @@ func k8sClient(namespace string) (client.Client, string, error) {
 		namespace = "snmpchaos"
 	}
 	return c, namespace, nil
+}
+
+// checkK8sFlags checks --k8s-namespace and --k8s-image as the API server
+// would check them, so that a bad one is refused before anything is made.
+func checkK8sFlags(o *runOptions) error {
+	if o.k8sNamespace != "" {
+		if msgs := validation.IsDNS1123Label(o.k8sNamespace); len(msgs) > 0 {
+			return fmt.Errorf("--k8s-namespace %q: not a namespace name: %s", o.k8sNamespace, strings.Join(msgs, "; "))
+		}
+	}
+	if o.k8sImage != "" && strings.ContainsFunc(o.k8sImage, unicode.IsSpace) {
+		return fmt.Errorf("--k8s-image %q: an image reference has no spaces", o.k8sImage)
+	}
+	return nil
 }
 
 // printK8sPlan writes, as one YAML stream, what a k8s-mode run of sc

@@ -129,6 +129,9 @@ func parseRunFlags(args []string, stdout io.Writer) (*runOptions, error) {
 	if o.netnsFamily != "" && !familyRE.MatchString(o.netnsFamily) {
 		return nil, fmt.Errorf("--netns-family %q: want 1-3 lowercase letters", o.netnsFamily)
 	}
+	if err := checkK8sFlags(o); err != nil {
+		return nil, err
+	}
 	if o.fleetOpt, err = o.fleet.options(fs); err != nil {
 		return nil, err
 	}

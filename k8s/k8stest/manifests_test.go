@@ -2,7 +2,6 @@ package k8stest_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,10 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 	corev1 "k8s.io/api/core/v1"
-	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -37,11 +34,10 @@ const repo = "../.."
 // generated Chaos Mesh CRDs (offline, no schema is fetched), and creation
 // with server-side dry run; a broken manifest must fail the same checks.
 func TestManifests(t *testing.T) {
-	kubeconform := filepath.Join(k8stest.Tools(), "kubeconform")
-	k8stest.Need(t, kubeconform)
+	k8stest.Need(t, k8stest.Kubeconform())
 	e := k8stest.Start(t)
 	ctx := t.Context()
-	schemas := writeSchemas(t, e)
+	schemas := k8stest.Schemas(t, e)
 
 	files := []string{filepath.Join(repo, "k8s", "harness-job.yaml")}
 	base, err := filepath.Glob(filepath.Join(repo, "k8s", "base", "*.yaml"))
@@ -51,10 +47,7 @@ func TestManifests(t *testing.T) {
 	for _, name := range []string{"netns-flap", "quickstart"} {
 		files = append(files, writePlan(t, dir, name))
 	}
-	kc := func(files ...string) ([]byte, error) {
-		args := append([]string{"-schema-location", schemas + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json", "-summary", "-output", "text"}, files...)
-		return exec.CommandContext(ctx, kubeconform, args...).CombinedOutput()
-	}
+	kc := func(files ...string) ([]byte, error) { return k8stest.RunKubeconform(ctx, schemas, files...) }
 	out, err := kc(files...)
 	require.NoError(t, err, "kubeconform:\n%s", out)
 	assert.Contains(t, string(out), "Invalid: 0, Errors: 0, Skipped: 0")
@@ -145,98 +138,13 @@ func writePlan(t *testing.T, dir, name string) string {
 	return f
 }
 
-// writeSchemas writes kubeconform's schema files: the built-in kinds the
-// manifests use from the apiserver's OpenAPI v2 document, Chaos Mesh's
-// from the CRDs.
-func writeSchemas(t *testing.T, e *k8stest.Env) string {
-	t.Helper()
-	dir := t.TempDir()
-	cs, err := kubernetes.NewForConfig(e.Config)
-	require.NoError(t, err)
-	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/openapi/v2").SetHeader("Accept", "application/json").DoRaw(t.Context())
-	require.NoError(t, err)
-	var doc struct {
-		Definitions map[string]map[string]any `json:"definitions"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &doc))
-	defs := map[string]any{}
-	for k, v := range doc.Definitions {
-		defs[k] = intOrString(v)
-	}
-	want := map[string]bool{"Namespace": true, "ServiceAccount": true, "Role": true, "RoleBinding": true, "Service": true, "Job": true, "Pod": true}
-	for name, d := range doc.Definitions {
-		gvks, _ := d["x-kubernetes-group-version-kind"].([]any)
-		for _, g := range gvks {
-			gvk := g.(map[string]any)
-			kind, group, version := gvk["kind"].(string), gvk["group"].(string), gvk["version"].(string)
-			if !want[kind] {
-				continue
-			}
-			if group == "" {
-				group = version // kubeconform's .Group of "v1"
-			}
-			writeJSON(t, filepath.Join(dir, group, strings.ToLower(kind)+"_"+version+".json"),
-				map[string]any{"$ref": "#/definitions/" + name, "definitions": defs})
-		}
-	}
-	for _, plural := range []string{"networkchaos", "podchaos"} {
-		b, err := os.ReadFile(filepath.Join(k8stest.CRDs(), "chaos-mesh.org_"+plural+".yaml"))
-		require.NoError(t, err)
-		var crd apiextv1.CustomResourceDefinition
-		require.NoError(t, yaml.Unmarshal(b, &crd))
-		for _, v := range crd.Spec.Versions {
-			writeJSON(t, filepath.Join(dir, crd.Spec.Group, strings.ToLower(crd.Spec.Names.Kind)+"_"+v.Name+".json"), v.Schema.OpenAPIV3Schema)
-		}
-	}
-	return dir
-}
-
-// intOrString rewrites OpenAPI v2's int-or-string strings as JSON
-// Schema's "a string or an integer", as openapi2jsonschema does.
-func intOrString(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if x["format"] == "int-or-string" {
-			return map[string]any{"oneOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "integer"}}}
-		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = intOrString(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = intOrString(e)
-		}
-		return out
-	}
-	return v
-}
-
-func writeJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	require.NoError(t, os.WriteFile(path, b, 0o644))
-}
-
 // decodeAll reads a YAML stream of objects.
 func decodeAll(t *testing.T, file string) []*unstructured.Unstructured {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	require.NoError(t, err)
-	var out []*unstructured.Unstructured
-	for _, doc := range strings.Split(string(b), "\n---") {
-		doc = strings.TrimPrefix(strings.TrimSpace(doc), "---")
-		var m map[string]any
-		require.NoError(t, yaml.Unmarshal([]byte(doc), &m), "%s", file)
-		if len(m) == 0 {
-			continue
-		}
-		out = append(out, &unstructured.Unstructured{Object: m})
-	}
+	out, err := k8stest.Decode(b)
+	require.NoError(t, err, "%s", file)
 	return out
 }
 

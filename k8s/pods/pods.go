@@ -76,6 +76,9 @@ func (s Spec) Build(sc *scenarios.Scenario) ([]*corev1.Pod, error) {
 	if fl.Data != "" {
 		return nil, fmt.Errorf("pods: scenario %s: fleet.data %q: k8s mode serves profiles (fleet.profile); a data file is not in the image", sc.Name, fl.Data)
 	}
+	if len(fl.Kinds) > 0 {
+		return nil, fmt.Errorf("pods: scenario %s: fleet.kinds: not in k8s mode yet (a site pod serves one profile, fleet.profile)", sc.Name)
+	}
 	if len(fl.V3Users) > 0 {
 		return nil, fmt.Errorf("pods: scenario %s: fleet.v3Users: not in k8s mode yet (the users' passphrases would be in the pod spec)", sc.Name)
 	}
