@@ -44,9 +44,12 @@ kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics
 mount-utils pod-security-admission sample-apiserver sample-cli-plugin
 sample-controller"
 
-build_apiserver() {
-	if [ -x "$ASSETS/kube-apiserver" ]; then
-		log "kube-apiserver v$K8S_VERSION cached at $ASSETS"
+# wrapper_build BINARY: builds k8s.io/kubernetes/cmd/BINARY into $ASSETS
+# through the throwaway wrapper module (see the header).
+wrapper_build() {
+	local bin=$1
+	if [ -x "$ASSETS/$bin" ]; then
+		log "$bin v$K8S_VERSION cached at $ASSETS"
 		return
 	fi
 	mkdir -p "$ASSETS"
@@ -66,24 +69,22 @@ build_apiserver() {
 			echo "replace k8s.io/$m => k8s.io/$m v0.$minor"
 		done
 	} >"$tmp/go.mod"
-	cat >"$tmp/tools.go" <<'EOF'
-//go:build tools
-
-package tools
-
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
-EOF
-	log "building kube-apiserver v$K8S_VERSION (about 15 minutes on 2 idle cores)"
+	printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/%s"\n' "$bin" >"$tmp/tools.go"
+	log "building $bin v$K8S_VERSION (kube-apiserver about 15 minutes on 2 idle cores, kubelet about as long again)"
 	(
 		cd "$tmp"
 		GOFLAGS=-mod=mod "$GO" mod tidy -e >/dev/null 2>&1 || true
 		GOFLAGS=-mod=mod CGO_ENABLED=0 nice -n 10 "$GO" build -trimpath \
 			-ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION" \
-			-o "$ASSETS/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
+			-o "$ASSETS/$bin.tmp" "k8s.io/kubernetes/cmd/$bin"
 	)
-	mv "$ASSETS/kube-apiserver.tmp" "$ASSETS/kube-apiserver"
-	log "kube-apiserver built: $ASSETS/kube-apiserver"
+	mv "$ASSETS/$bin.tmp" "$ASSETS/$bin"
+	log "$bin built: $ASSETS/$bin"
 }
+
+build_apiserver() { wrapper_build kube-apiserver; }
+
+build_kubelet() { wrapper_build kubelet; }
 
 install_etcd() {
 	if [ -x "$ASSETS/etcd" ]; then
@@ -160,6 +161,7 @@ all)
 	build_apiserver
 	;;
 apiserver) build_apiserver ;;
+kubelet) build_kubelet ;;
 etcd) install_etcd ;;
 tools) build_tools ;;
 crds) build_crds ;;
