@@ -183,7 +183,12 @@ func (d *driver) dispatch(ctx context.Context, du due, ph int) {
 	dl := d.deadline(ph)
 	pctx, cancel := context.WithCancelCause(ctx)
 	timer := time.AfterFunc(dl, func() { cancel(ErrDeadline) })
-	ps := d.rec.begin(p, ph, now, now.Add(dl))
+	// How late the harness itself is: after a stall (or a wait for the
+	// phase's faults) every poll that came due meanwhile goes out now, at
+	// once, as a ticker-driven scheduler's would. The samples and the
+	// report carry it, so a burst of the harness's making is told from
+	// the poller's own pile-up (see the in-flight-bounded invariant).
+	ps := d.rec.begin(p, ph, now, now.Add(dl), now.Sub(du.at))
 	d.poller.Poll(pctx, p, func(r Result) {
 		d.rec.done(ps, r)
 		timer.Stop()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/harness/invariant"
 	"github.com/snmpchaos/snmpchaos/harness/poller"
+	"github.com/snmpchaos/snmpchaos/harness/report"
 	"github.com/snmpchaos/snmpchaos/simagent"
 )
 
@@ -60,8 +61,12 @@ type recorder struct {
 	inflight map[uint64]*pollState
 	counts   PollCounts
 	phases   []phaseAcc
-	// window holds latencies completed since the sampler last looked.
+	// window holds latencies completed since the sampler last looked;
+	// winLag and winLate the driver's worst dispatch lateness and how many
+	// polls it handed over late since then.
 	window     []time.Duration
+	winLag     time.Duration
+	winLate    int
 	duplicates []string
 	partials   []string
 	lateAfter  int // reports after the poller was closed and accounted
@@ -93,13 +98,20 @@ func newRecorder(phases, agents int, checker *invariant.WalkChecker, faultsOf fu
 }
 
 // begin registers a poll about to be handed to the poller, whose context
-// ends at deadline.
-func (r *recorder) begin(p Poll, phase int, now, deadline time.Time) *pollState {
+// ends at deadline; lag is how long after its due time the driver got to
+// it (the harness's own lateness, not the poller's).
+func (r *recorder) begin(p Poll, phase int, now, deadline time.Time, lag time.Duration) *pollState {
 	ps := &pollState{poll: p, phase: phase, start: now, deadline: deadline, gen: r.gen()}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.inflight[p.ID] = ps
 	r.counts.Scheduled++
+	r.winLag = max(r.winLag, lag)
+	r.counts.WorstLag = max(r.counts.WorstLag, lag)
+	if lag > report.LateDispatch {
+		r.winLate++
+		r.counts.Late++
+	}
 	r.phases[phase].polls++
 	r.phases[phase].polledByAgent[p.Target.Index]++
 	return ps
@@ -250,14 +262,16 @@ func (r *recorder) inFlight() int {
 	return len(r.inflight)
 }
 
-// takeWindow returns the polls completed since the last call and their
-// 99th percentile latency.
-func (r *recorder) takeWindow() (int, time.Duration) {
+// takeWindow fills s with what happened since the last call: the polls
+// completed and their 99th percentile latency, and the driver's worst
+// dispatch lateness and how many polls it handed over late.
+func (r *recorder) takeWindow(s *Sample) {
 	r.mu.Lock()
 	w := r.window
-	r.window = nil
+	s.DispatchLag, s.Late = r.winLag, r.winLate
+	r.window, r.winLag, r.winLate = nil, 0, 0
 	r.mu.Unlock()
-	return len(w), percentile(w, 0.99)
+	s.Completed, s.LatencyP99 = len(w), percentile(w, 0.99)
 }
 
 // progress fills the poll figures of a progress snapshot.

@@ -1,9 +1,13 @@
 package harness
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 	"github.com/snmpchaos/snmpchaos/harness/internal/mibtest"
 	"github.com/snmpchaos/snmpchaos/harness/invariant"
 	"github.com/snmpchaos/snmpchaos/pollerlib"
+	"github.com/snmpchaos/snmpchaos/scenarios"
 	"github.com/snmpchaos/snmpchaos/simagent"
 )
 
@@ -29,10 +34,10 @@ func TestRecorderAccountsEachPollOnce(t *testing.T) {
 	r, released := newTestRecorder(t, &gen)
 	now := time.Now()
 	target := Target{Index: 1, Addr: netip.MustParseAddrPort("127.0.0.2:161")}
-	get := r.begin(Poll{ID: 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now, now.Add(time.Second))
-	walk := r.begin(Poll{ID: 2, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, now, now.Add(time.Second))
-	lost := r.begin(Poll{ID: 3, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now, now.Add(time.Second))
-	failed := r.begin(Poll{ID: 4, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now, now.Add(time.Second))
+	get := r.begin(Poll{ID: 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now, now.Add(time.Second), 0)
+	walk := r.begin(Poll{ID: 2, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, now, now.Add(time.Second), 0)
+	lost := r.begin(Poll{ID: 3, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now, now.Add(time.Second), 0)
+	failed := r.begin(Poll{ID: 4, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 1, now, now.Add(time.Second), 0)
 	_ = lost
 	assert.Equal(t, 4, r.inFlight())
 
@@ -68,7 +73,7 @@ func TestRecorderStraddledPolls(t *testing.T) {
 	var gen uint64 = 2
 	r, _ := newTestRecorder(t, &gen)
 	target := Target{Index: 0}
-	p := r.begin(Poll{ID: 1, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, time.Now(), time.Now().Add(time.Hour))
+	p := r.begin(Poll{ID: 1, Target: target, Op: OpWalk, Root: ".1.3.6.1.4.1.99.1"}, 0, time.Now(), time.Now().Add(time.Hour), 0)
 	gen = 4 // the faults changed while it ran
 	r.done(p, Result{})
 	c, _ := r.finish(time.Now())
@@ -105,8 +110,8 @@ func TestRecorderCancelLatency(t *testing.T) {
 	var gen uint64
 	r, _ := newTestRecorder(t, &gen)
 	start := time.Now().Add(-time.Second)
-	late := r.begin(Poll{ID: 1, Target: Target{Index: 0}, Op: OpGet}, 0, start, start.Add(500*time.Millisecond))
-	early := r.begin(Poll{ID: 2, Target: Target{Index: 0}, Op: OpGet}, 0, start, start.Add(time.Hour))
+	late := r.begin(Poll{ID: 1, Target: Target{Index: 0}, Op: OpGet}, 0, start, start.Add(500*time.Millisecond), 0)
+	early := r.begin(Poll{ID: 2, Target: Target{Index: 0}, Op: OpGet}, 0, start, start.Add(time.Hour), 0)
 	r.done(late, Result{Err: fmt.Errorf("x: %w", pollerlib.ErrTimeout)})
 	r.done(early, Result{})
 	h := r.phases[0].cancel
@@ -122,7 +127,7 @@ func TestPartialWalkEvidenceNamesPhaseFaultsAndTime(t *testing.T) {
 		},
 		func() uint64 { return gen }, func() {})
 	r.t0, r.phaseNames = time.Now().Add(-3*time.Second), []string{"healthy", "error-status"}
-	p := r.begin(Poll{ID: 1, Target: Target{Index: 3, Addr: netip.MustParseAddrPort("127.0.0.4:161")}, Op: OpBulkWalk, Root: ".1.3.6.1.4.1.99.1"}, 1, time.Now(), time.Now().Add(time.Hour))
+	p := r.begin(Poll{ID: 1, Target: Target{Index: 3, Addr: netip.MustParseAddrPort("127.0.0.4:161")}, Op: OpBulkWalk, Root: ".1.3.6.1.4.1.99.1"}, 1, time.Now(), time.Now().Add(time.Hour), 0)
 	r.done(p, Result{})
 	require.Len(t, r.partials, 1)
 	line := r.partials[0]
@@ -156,10 +161,10 @@ func TestRecorderBoundsErrorKinds(t *testing.T) {
 	target := Target{Index: 1, Addr: netip.MustParseAddrPort("127.0.0.2:161")}
 	const polls = 3 * MaxErrorKinds
 	for i := range polls {
-		ps := r.begin(Poll{ID: uint64(i + 1), Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now, now.Add(time.Hour))
+		ps := r.begin(Poll{ID: uint64(i + 1), Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now, now.Add(time.Hour), 0)
 		r.done(ps, Result{Err: kindErr(fmt.Sprintf("kind%d", i))})
 	}
-	ps := r.begin(Poll{ID: polls + 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now, now.Add(time.Hour))
+	ps := r.begin(Poll{ID: polls + 1, Target: target, Op: OpGet, OIDs: []string{".1.3"}}, 0, now, now.Add(time.Hour), 0)
 	r.done(ps, Result{Err: kindErr("not a kind: " + strings.Repeat("x", 100))})
 	c, _ := r.finish(now.Add(time.Second))
 	assert.Equal(t, polls+1, c.Failed, "every failure is counted")
@@ -172,3 +177,46 @@ type kindErr string
 
 func (k kindErr) Error() string { return "poll failed: " + string(k) }
 func (k kindErr) Kind() string  { return string(k) }
+
+// TestDriverRecordsItsOwnLateness: polls the driver hands over after their
+// due time (here it starts 300ms behind its schedule, as after a stall)
+// count as late in the report's counts and in the next sample; the
+// sampler's window starts afresh after each look.
+func TestDriverRecordsItsOwnLateness(t *testing.T) {
+	var gen uint64
+	r, _ := newTestRecorder(t, &gen)
+	p := Sync("instant", func(context.Context, Poll) Result { return Result{} }, nil)
+	applied := make(chan struct{})
+	close(applied)
+	now := time.Now()
+	d := &driver{
+		poller: p, targets: make([]Target, 4), ops: []scenarios.Op{{Kind: "get", Weight: 1, OIDs: []string{".1.3"}}},
+		interval: time.Hour, rng: rand.New(rand.NewPCG(1, 2)), rec: r,
+		phaseStart: []time.Time{now}, applied: []chan struct{}{applied}, current: &atomic.Int32{},
+		deadline: func(int) time.Duration { return time.Minute },
+		start:    now.Add(-300 * time.Millisecond), end: now.Add(time.Minute),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() { d.run(ctx, t.Context()) })
+	// One round: every target due at start; the next round is an hour on.
+	require.Eventually(t, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.inflight) == 0 && r.counts.Scheduled == 4
+	}, time.Minute, 5*time.Millisecond)
+	cancel()
+	wg.Wait()
+	require.NoError(t, p.Close(t.Context()))
+	counts, _ := r.finish(time.Now())
+	assert.Equal(t, 4, counts.Late, "every poll handed over 300ms late")
+	assert.GreaterOrEqual(t, counts.WorstLag, 300*time.Millisecond)
+	var s Sample
+	r.takeWindow(&s)
+	assert.Equal(t, 4, s.Late)
+	assert.GreaterOrEqual(t, s.DispatchLag, 300*time.Millisecond)
+	assert.Equal(t, 4, s.Completed)
+	r.takeWindow(&s)
+	assert.Zero(t, s.Late, "the window starts afresh")
+	assert.Zero(t, s.DispatchLag)
+}

@@ -82,14 +82,21 @@ func (r *run) sampleLoop(stop <-chan struct{}) {
 	tick := time.NewTicker(r.cfg.sampleEvery)
 	defer tick.Stop()
 	var lastProgress time.Time
+	next := time.Now().Add(r.cfg.sampleEvery)
 	for {
 		select {
 		case <-stop:
 			return
 		case <-tick.C:
 		}
+		// The sampler's own lateness: how long after its tick was due it
+		// got to run (the ticker drops ticks it could not deliver).
+		woke := time.Now()
+		lag := max(woke.Sub(next), 0)
+		next = woke.Add(r.cfg.sampleEvery)
 		s, pr, _ := r.sample(h)
-		s.Completed, s.LatencyP99 = r.rec.takeWindow()
+		s.SampleLag = lag
+		r.rec.takeWindow(&s)
 		r.mu.Lock()
 		base, haveBase := r.rep.Baseline, r.baseTaken
 		r.mu.Unlock()

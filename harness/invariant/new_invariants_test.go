@@ -21,7 +21,7 @@ func samplesOf(vals ...int) []report.Sample {
 }
 
 func TestInFlightBounded(t *testing.T) {
-	sc := &scenarios.Scenario{Invariants: scenarios.Invariants{MaxInFlight: 10}}
+	sc := &scenarios.Scenario{Load: scenarios.Load{Deadline: scenarios.Duration(time.Second)}, Invariants: scenarios.Invariants{MaxInFlight: 10}}
 	phases := []report.PhaseReport{{Name: "slow", Start: 0, End: time.Second}}
 	ev := &Evidence{Scenario: sc, Samples: samplesOf(1, 5, 10, 3), Phases: phases}
 	res := inFlightBounded(ev)
@@ -33,10 +33,97 @@ func TestInFlightBounded(t *testing.T) {
 	res = inFlightBounded(ev)
 	assert.False(t, res.Pass)
 	assert.Contains(t, res.Summary, "peak 40 in flight at 200ms, bound 10; 3 of 4 samples over it, first at 100ms")
-	require.GreaterOrEqual(t, len(res.Evidence), 3)
-	assert.Equal(t, "phase slow: peak 40 polls in flight at 200ms, 45 goroutines", res.Evidence[0])
-	assert.Contains(t, res.Evidence[1], "at 200ms: 40 polls in flight, 45 goroutines")
-	assert.Contains(t, res.Evidence[2], "main.wait")
+	require.GreaterOrEqual(t, len(res.Evidence), 4)
+	assert.Equal(t, "over the bound from 100ms to 300ms (3 samples), peak 40 at 200ms: the harness handed over only 0 polls late around it (latest 0s after due), fewer than the 30 over the bound", res.Evidence[0])
+	assert.Equal(t, "phase slow: peak 40 polls in flight at 200ms, 45 goroutines", res.Evidence[1])
+	assert.Contains(t, res.Evidence[2], "at 200ms: 40 polls in flight, 45 goroutines")
+	assert.Contains(t, res.Evidence[3], "main.wait")
+}
+
+// lagged marks samples[i] as taken right after the harness handed over
+// late polls late, the latest lag after their due time.
+func lagged(samples []report.Sample, i, late int, lag time.Duration) []report.Sample {
+	samples[i].Late, samples[i].DispatchLag = late, lag
+	return samples
+}
+
+// TestBoundsForgiveOnlyTheHarnessCatchUp: a moment over the in-flight and
+// goroutine bounds made of polls the harness itself handed over late (it
+// was descheduled, then caught up) is forgiven and named; one the harness
+// did not cause, one its late polls cannot account for, and one that
+// outlasts every poll's deadline (a pile-up) still fail.
+func TestBoundsForgiveOnlyTheHarnessCatchUp(t *testing.T) {
+	// grace: a 1s deadline + 500ms cancel latency.
+	sc := &scenarios.Scenario{
+		Load:       scenarios.Load{Deadline: scenarios.Duration(time.Second)},
+		Phases:     []scenarios.Phase{{Name: "p"}},
+		Invariants: scenarios.Invariants{MaxInFlight: 10, MaxGoroutines: 10, MaxCancelLatency: scenarios.Duration(500 * time.Millisecond)},
+	}
+	phases := []report.PhaseReport{{Name: "p", Start: 0}}
+	// 100ms apart: over the bound (10; goroutines 5 + 10) from 200ms to
+	// 400ms, peak 40, 30 over.
+	spikeVals := []int{1, 2, 25, 40, 30, 3, 2}
+	spike := func() []report.Sample { return samplesOf(spikeVals...) }
+	// quiet is n samples under the bound before the spike's excursion.
+	quiet := func(n int) []report.Sample {
+		vals := make([]int, n)
+		for i := range vals {
+			vals[i] = 1
+		}
+		return samplesOf(append(vals, spikeVals[2:]...)...)
+	}
+	check := func(samples []report.Sample) (report.InvariantResult, report.InvariantResult) {
+		ev := &Evidence{Scenario: sc, Samples: samples, Phases: phases, Base: report.Sample{Goroutines: 5}, After: report.Sample{Goroutines: 5}}
+		return inFlightBounded(ev), goroutinesBounded(ev)
+	}
+	t.Run("a catch-up is forgiven and named", func(t *testing.T) {
+		for _, at := range []int{1, 2, 4} { // just before, at the start, during
+			f, g := check(lagged(spike(), at, 35, 700*time.Millisecond))
+			assert.True(t, f.Pass, "late polls in sample %d: %s %v", at, f.Summary, f.Evidence)
+			assert.True(t, g.Pass, "late polls in sample %d: %s %v", at, g.Summary, g.Evidence)
+			assert.Equal(t, "peak 40 polls in flight at 300ms (bound 10); over it 1 time(s), up to 40 in flight, each for at most 200ms right after the harness handed over up to 35 polls late (up to 700ms after they came due): its own catch-up, forgiven within 1.5s (the longest deadline + maxCancelLatency)", f.Summary)
+			assert.Contains(t, g.Summary, "over it 1 time(s), up to 45 goroutines")
+		}
+		// Late polls as long before the excursion as a poll may live.
+		f, _ := check(lagged(quiet(16), 1, 35, time.Second))
+		assert.True(t, f.Pass, "late polls 1.5s before the excursion at 1.6s: %s", f.Summary)
+	})
+	t.Run("no harness lag: fails", func(t *testing.T) {
+		f, g := check(spike())
+		assert.False(t, f.Pass)
+		assert.False(t, g.Pass)
+		assert.Contains(t, f.Evidence[0], "the harness handed over only 0 polls late around it")
+	})
+	t.Run("too few late polls for the excess: fails", func(t *testing.T) {
+		f, _ := check(lagged(spike(), 2, 29, 150*time.Millisecond))
+		assert.False(t, f.Pass, "29 late polls cannot account for 30 over the bound")
+		assert.Contains(t, f.Evidence[0], "only 29 polls late around it (latest 150ms after due), fewer than the 30 over the bound")
+	})
+	t.Run("late polls long before: fails", func(t *testing.T) {
+		f, _ := check(lagged(quiet(17), 1, 35, time.Second))
+		assert.False(t, f.Pass, "late polls 1.6s before the excursion, more than a poll may live: %s", f.Summary)
+	})
+	t.Run("a pile-up outlasts the grace: fails whatever the lag", func(t *testing.T) {
+		vals := []int{1, 2}
+		for range 20 { // over the bound for 1.9s, past the 1.5s
+			vals = append(vals, 200)
+		}
+		samples := samplesOf(append(vals, 3)...)
+		for i := range samples {
+			samples[i].Late, samples[i].DispatchLag = 500, time.Second // the harness lagged all along
+		}
+		f, g := check(samples)
+		assert.False(t, f.Pass, f.Summary)
+		assert.False(t, g.Pass, g.Summary)
+		assert.Contains(t, f.Summary, "20 of 23 samples over it, first at 200ms")
+		assert.Equal(t, "over the bound from 200ms to 2.1s (20 samples), peak 200 at 200ms: longer than the 1.5s any poll may live (the longest deadline + maxCancelLatency)", f.Evidence[0])
+	})
+	t.Run("a phase's longer deadline widens the grace", func(t *testing.T) {
+		long := *sc
+		long.Phases = []scenarios.Phase{{Name: "p"}, {Name: "q", Deadline: scenarios.Duration(3 * time.Second)}}
+		assert.Equal(t, 3500*time.Millisecond, graceOf(&long))
+		assert.Equal(t, 1500*time.Millisecond, graceOf(sc))
+	})
 }
 
 func TestCancelLatency(t *testing.T) {

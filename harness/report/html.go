@@ -121,6 +121,12 @@ func reportPlots(r *Report, xMax float64) []plot {
 		inflight.series = append(inflight.series, series{name: "in flight (poller)", color: colPurple, dash: true, xs: xs,
 			ys: pollerCol(func(p pollapi.PollerStats) int { return p.InFlight })})
 	}
+	if r.Polls.Late > 0 {
+		// The harness's own catch-ups: the polls it handed over late since
+		// the sample before (it was descheduled).
+		inflight.series = append(inflight.series, series{name: "handed over late (harness lag)", color: colOrange, scatter: true, xs: xs,
+			ys: col(func(s Sample) float64 { return float64(s.Late) })})
+	}
 
 	latency := plot{id: "plot-latency", title: "Poll latency, 99th percentile", unit: "milliseconds", series: []series{
 		{name: "p99 per sample", color: colBlue, scatter: true, xs: xs, ys: col(func(s Sample) float64 {

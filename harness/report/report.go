@@ -118,7 +118,26 @@ type Sample struct {
 	// counters since the baseline (every process in it counts).
 	UDPRcvbufErrors uint64 `json:"udpRcvbufErrors"`
 	UDPInErrors     uint64 `json:"udpInErrors"`
+	// The harness's own lag since the previous sample. DispatchLag is the
+	// latest the load driver handed a poll over after it came due, Late
+	// how many it handed over more than LateDispatch late: the
+	// harness itself was descheduled (or a phase's faults were still
+	// going in) and then caught up at once, a burst the poller did not
+	// make. SampleLag is how late the sampler itself woke up.
+	DispatchLag time.Duration `json:"dispatchLag,omitempty"`
+	Late        int           `json:"late,omitempty"`
+	SampleLag   time.Duration `json:"sampleLag,omitempty"`
 }
+
+// LateDispatch is how long after its due time the load driver may hand a
+// poll to the poller before the poll counts as handed over late. Below it
+// is timer and scheduler noise, which a ticker-driven poller sees too;
+// past it the harness itself was held up (descheduled on a loaded
+// machine, or waiting for a phase's faults to go in) and hands over at
+// once every poll that came due meanwhile: a burst of rate × lag polls
+// that the poller did not make. The invariants that bound what is in
+// flight tell such a catch-up from a pile-up by it.
+const LateDispatch = 100 * time.Millisecond
 
 // PollCounts account for every scheduled poll.
 type PollCounts struct {
@@ -136,6 +155,11 @@ type PollCounts struct {
 	// Overdue polls stayed unreported past the drain timeout while the
 	// load ran; their slots were released so the load could go on.
 	Overdue int `json:"overdue"`
+	// Late polls were handed to the poller more than
+	// LateDispatch after they came due (the harness was
+	// descheduled and caught up); WorstLag is the latest one.
+	Late     int           `json:"late"`
+	WorstLag time.Duration `json:"worstLag"`
 	// WalksChecked successful walks were compared with the agent's data;
 	// Unverified ones were not, because faults changed while they ran.
 	WalksChecked int `json:"walksChecked"`

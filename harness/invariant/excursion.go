@@ -1,0 +1,167 @@
+package invariant
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/snmpchaos/snmpchaos/harness/report"
+	"github.com/snmpchaos/snmpchaos/scenarios"
+)
+
+// The bounds on what is in flight (in-flight-bounded, goroutines-bounded
+// while the run lasts) must tell a poller's pile-up from a catch-up of the
+// harness's own making. The load is open-loop: when the harness process is
+// descheduled for a while (a loaded machine) or waits for a phase's faults
+// to go in, its driver hands over at once every poll that came due
+// meanwhile, rate × lag of them. A poller that is fine takes that burst
+// and lets go of it within a poll's deadline plus the cancel latency it is
+// allowed (every poll in flight at t has reported by then, or it breaks
+// cancel-latency), so its in-flight count spikes for a moment and comes
+// back. A pile-up stays: polls in flight over the bound for longer than
+// any poll may live are polls the poller keeps taking and not letting go.
+//
+// So a stretch of consecutive samples over a bound (an excursion) is
+// forgiven only when both hold:
+//   - it was seen over the bound for at most grace (the longest poll
+//     deadline of the scenario + invariants.maxCancelLatency), and
+//   - the harness handed over late (report.LateDispatch) at least as many
+//     polls as the excess at the peak, in the grace before the excursion
+//     or during it: the burst it made can account for every poll over
+//     the bound.
+//
+// Any other excursion fails, as before: one the harness did not cause, or
+// one that outlasts every poll's deadline (slow-fleet-pileup with gosnmp:
+// hundreds of polls in flight for a whole phase). A forgiven excursion is
+// still named in the summary, with the harness lag that made it.
+
+// excursion is a stretch of consecutive samples over a bound.
+type excursion struct {
+	first, last time.Duration // the first and last sample over the bound
+	samples     int
+	peak        int
+	peakAt      time.Duration
+	// late is how many polls the harness handed over late, and lag the
+	// latest one, from grace before first up to last.
+	late int
+	lag  time.Duration
+}
+
+// seen is how long the excursion was seen over the bound.
+func (e excursion) seen() time.Duration { return e.last - e.first }
+
+// catchUp is whether e is the harness's catch-up rather than the poller's
+// pile-up (see above).
+func (e excursion) catchUp(bound int, grace time.Duration) bool {
+	return e.seen() <= grace && e.late > 0 && e.late >= e.peak-bound
+}
+
+// excursions lists the stretches of samples over bound, each with the
+// harness's lateness from grace before it to its end.
+func excursions(samples []report.Sample, get func(report.Sample) int, bound int, grace time.Duration) []excursion {
+	var out []excursion
+	for i := 0; i < len(samples); i++ {
+		if get(samples[i]) <= bound {
+			continue
+		}
+		e := excursion{first: samples[i].T}
+		j := i
+		for ; j < len(samples) && get(samples[j]) > bound; j++ {
+			s := samples[j]
+			e.last = s.T
+			e.samples++
+			if v := get(s); v > e.peak {
+				e.peak, e.peakAt = v, s.T
+			}
+		}
+		for _, s := range samples {
+			if s.T >= e.first-grace && s.T <= e.last {
+				e.late += s.Late
+				e.lag = max(e.lag, s.DispatchLag)
+			}
+		}
+		out = append(out, e)
+		i = j - 1
+	}
+	return out
+}
+
+// graceOf is how long a poller that honours its deadlines may take to let
+// go of a burst: the longest poll deadline of sc's phases plus the cancel
+// latency allowed.
+func graceOf(sc *scenarios.Scenario) time.Duration {
+	d := sc.Load.Deadline.D()
+	for i := range sc.Phases {
+		d = max(d, sc.DeadlineOf(i))
+	}
+	return d + sc.Invariants.MaxCancelLatency.D()
+}
+
+// boundChecked is what an excursion check found: the excursions that fail
+// and those forgiven as the harness's catch-up.
+type boundChecked struct {
+	failing, forgiven []excursion
+	grace             time.Duration
+}
+
+// checkBound sorts the excursions of samples over bound.
+func checkBound(ev *Evidence, get func(report.Sample) int, bound int) boundChecked {
+	c := boundChecked{grace: graceOf(ev.Scenario)}
+	for _, e := range excursions(ev.Samples, get, bound, c.grace) {
+		if e.catchUp(bound, c.grace) {
+			c.forgiven = append(c.forgiven, e)
+		} else {
+			c.failing = append(c.failing, e)
+		}
+	}
+	return c
+}
+
+// overSamples is how many samples the failing excursions hold, and when
+// the first began.
+func (c boundChecked) overSamples() (int, time.Duration) {
+	n := 0
+	for _, e := range c.failing {
+		n += e.samples
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return n, c.failing[0].first
+}
+
+// forgivenNote describes the forgiven excursions for a summary ("" when
+// none): how many, the longest, and the harness lag behind them.
+func (c boundChecked) forgivenNote(what string) string {
+	if len(c.forgiven) == 0 {
+		return ""
+	}
+	var longest time.Duration
+	late, lag, peak := 0, time.Duration(0), 0
+	for _, e := range c.forgiven {
+		longest = max(longest, e.seen())
+		late = max(late, e.late) // the look-backs of nearby excursions overlap
+		lag = max(lag, e.lag)
+		peak = max(peak, e.peak)
+	}
+	return fmt.Sprintf("; over it %d time(s), up to %d %s, each for at most %s right after the harness handed over up to %d polls late (up to %s after they came due): its own catch-up, forgiven within %s (the longest deadline + maxCancelLatency)",
+		len(c.forgiven), peak, what, longest.Round(time.Millisecond), late, lag.Round(time.Millisecond), c.grace)
+}
+
+// failingLines is the evidence of the failing excursions: when, how long,
+// how high, and why they were not forgiven.
+func (c boundChecked) failingLines(bound int) []string {
+	var out []string
+	for i, e := range c.failing {
+		if i == EvidenceLimit {
+			out = append(out, fmt.Sprintf("... and %d more stretches over the bound", len(c.failing)-EvidenceLimit))
+			break
+		}
+		why := fmt.Sprintf("longer than the %s any poll may live (the longest deadline + maxCancelLatency)", c.grace)
+		if e.seen() <= c.grace {
+			why = fmt.Sprintf("the harness handed over only %d polls late around it (latest %s after due), fewer than the %d over the bound", e.late, e.lag.Round(time.Millisecond), e.peak-bound)
+		}
+		out = append(out, fmt.Sprintf("over the bound from %s to %s (%d samples), peak %d at %s: %s",
+			e.first.Round(time.Millisecond), e.last.Round(time.Millisecond), e.samples, e.peak, e.peakAt.Round(time.Millisecond), why))
+	}
+	return out
+}
