@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -340,7 +341,15 @@ func leftovers(t *testing.T, sites []SiteReport) []string {
 			claimed[s.Agents] = true
 		}
 	}
-	routes, err := netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	// A dump the kernel interrupts because the table changed under it (a
+	// second make test's runs add and remove routes) is read again.
+	var routes []netlink.Route
+	for range 5 {
+		routes, err = netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
 	require.NoError(t, err)
 	for _, s := range sites {
 		p, err := netip.ParsePrefix(s.Prefix)
