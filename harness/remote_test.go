@@ -1,12 +1,9 @@
 package harness
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/snmpchaos/snmpchaos/harness/report"
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 )
 
 // Addresses: the tests of fleets outside the process use bases 170-179.
@@ -145,73 +143,6 @@ phases:
     expect: {minSuccess: 0.75}
 `
 
-// simagentProc is a simagent a test runs as a user would, elsewhere.
-type simagentProc struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	url   string
-}
-
-var controlURLRE = regexp.MustCompile(`, control (http://\S+)$`)
-
-func startSimagent(t *testing.T, bin string, args ...string) (*simagentProc, error) {
-	cmd := exec.Command(bin, append(args, "--stop-on-stdin-eof", "--log-level", "warn")...)
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "simagent.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
-	cmd.Stderr = logFile
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &simagentProc{cmd: cmd, stdin: stdin}
-	t.Cleanup(func() { _ = p.stdin.Close(); _ = p.cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = cmd.Wait()
-		logs, _ := os.ReadFile(logFile.Name())
-		return nil, fmt.Errorf("simagent %v: no ready line (%w); stderr: %s", args, err, logs)
-	}
-	m := controlURLRE.FindStringSubmatch(strings.TrimSpace(line))
-	if m == nil {
-		return nil, fmt.Errorf("ready line %q", line)
-	}
-	p.url = m[1]
-	return p, nil
-}
-
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// freeUDPPorts returns n distinct UDP ports free now on every address
-// (simagent's shared sockets bind the wildcard address), the sockets held
-// until all are found.
-func freeUDPPorts(t *testing.T, n int) []int {
-	t.Helper()
-	var out []int
-	for range n {
-		c, err := net.ListenPacket("udp4", "0.0.0.0:0")
-		require.NoError(t, err)
-		defer c.Close()
-		out = append(out, c.LocalAddr().(*net.UDPAddr).Port)
-	}
-	return out
-}
-
 // TestRemoteFleetSurvivesAProcessRestart: in a run over two running
 // simagents, one is killed when the outage phase starts and started again
 // a moment later on the same addresses. Its agents' polls fail in that
@@ -220,24 +151,23 @@ func freeUDPPorts(t *testing.T, n int) []int {
 // restarted.
 func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 	bin := buildSimagent(t)
-	ports := freeUDPPorts(t, 2)
+	ports := proctest.FreeUDPPorts(t, 2)
 	a0 := []string{"--agents", "10", "--listen", fmt.Sprintf("127.173.0.1:%d", ports[0]), "--profile", "if-mib:24", "--control", "127.0.0.1:0"}
 	a1 := []string{"--agents", "10", "--listen", fmt.Sprintf("127.173.0.11:%d", ports[1]), "--profile", "if-mib:24",
-		"--control", fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))}
-	p0, err := startSimagent(t, bin, a0...)
+		"--control", fmt.Sprintf("127.0.0.1:%d", proctest.FreeTCPPort(t))}
+	p0, err := proctest.StartSimagent(t, bin, a0...)
 	require.NoError(t, err)
-	p1, err := startSimagent(t, bin, a1...)
+	p1, err := proctest.StartSimagent(t, bin, a1...)
 	require.NoError(t, err)
-	sc := scenario(t, 173, strings.NewReplacer("URL0", p0.url, "URL1", p1.url).Replace(restartScenario))
+	sc := scenario(t, 173, strings.NewReplacer("URL0", p0.URL, "URL1", p1.URL).Replace(restartScenario))
 
 	outage := make(chan struct{})
 	restarted := make(chan error, 1)
 	go func() {
 		<-outage
-		_ = p1.cmd.Process.Kill()
-		_ = p1.cmd.Wait()
+		p1.Kill()
 		time.Sleep(500 * time.Millisecond) // the outage lasts a while; not a correctness wait
-		_, err := startSimagent(t, bin, a1...)
+		_, err := proctest.StartSimagent(t, bin, a1...)
 		restarted <- err
 	}()
 	var once bool

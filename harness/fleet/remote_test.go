@@ -1,92 +1,26 @@
 package fleet
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 	"github.com/snmpchaos/snmpchaos/simagent"
 	"github.com/snmpchaos/snmpchaos/simagent/control"
 )
 
-// freeUDPPorts returns n distinct UDP ports free now on every address
-// (simagent's shared sockets bind the wildcard address): the sockets are
-// held until all are found, so two calls cannot return the same port.
-func freeUDPPorts(t *testing.T, n int) []int {
+// startAgents starts a simagent by hand, as a user runs one on another
+// host.
+func startAgents(t *testing.T, args ...string) *proctest.Simagent {
 	t.Helper()
-	var out []int
-	for range n {
-		c, err := net.ListenPacket("udp4", "0.0.0.0:0")
-		require.NoError(t, err)
-		defer c.Close()
-		out = append(out, c.LocalAddr().(*net.UDPAddr).Port)
-	}
-	return out
-}
-
-// freeTCPPort returns a TCP port free now on 127.0.0.1.
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	p, err := proctest.StartSimagent(t, simagentBinary(t), args...)
 	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// agentProc is a simagent process a test started by hand, as a user runs
-// one on another host.
-type agentProc struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	url   string
-}
-
-func startAgents(t *testing.T, args ...string) *agentProc {
-	t.Helper()
-	cmd := exec.Command(simagentBinary(t), append(args, "--stop-on-stdin-eof", "--log-level", "warn")...)
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "simagent.log"))
-	require.NoError(t, err)
-	defer logFile.Close()
-	cmd.Stderr = logFile
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	p := &agentProc{cmd: cmd, stdin: stdin}
-	t.Cleanup(p.stop)
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = cmd.Wait()
-		logs, _ := os.ReadFile(logFile.Name())
-		t.Fatalf("simagent %v: no ready line (%v); stderr: %s", args, err, logs)
-	}
-	m := controlRE.FindStringSubmatch(strings.TrimSpace(line))
-	require.NotNil(t, m, line)
-	p.url = m[1]
-	go func() { _, _ = io.Copy(io.Discard, out) }() // ends at the process's exit
 	return p
-}
-
-func (p *agentProc) stop() {
-	_ = p.stdin.Close()
-	_ = p.cmd.Wait()
-}
-
-func (p *agentProc) kill() {
-	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait()
 }
 
 func hasEvent(r *Remote, proc int, kind string) bool {
@@ -98,14 +32,14 @@ func hasEvent(r *Remote, proc int, kind string) bool {
 // back and applies its faults again.
 func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 	store := profile(t, "if-mib:1")
-	ports := freeUDPPorts(t, 2)
+	ports := proctest.FreeUDPPorts(t, 2)
 	udp0, udp1 := ports[0], ports[1]
-	ctl1 := freeTCPPort(t)
+	ctl1 := proctest.FreeTCPPort(t)
 	p0 := startAgents(t, "--agents", "3", "--listen", fmt.Sprintf("127.16.213.1:%d", udp0), "--profile", "if-mib:1", "--control", "127.0.0.1:0")
 	args1 := []string{"--agents", "3", "--listen", fmt.Sprintf("127.16.213.4:%d", udp1), "--profile", "if-mib:1", "--control", fmt.Sprintf("127.0.0.1:%d", ctl1)}
 	p1 := startAgents(t, args1...)
 
-	r, err := Dial(t.Context(), RemoteConfig{URLs: []string{p0.url, p1.url}, Store: store, Community: "public", Seed: 1, Watch: 20 * time.Millisecond})
+	r, err := Dial(t.Context(), RemoteConfig{URLs: []string{p0.URL, p1.URL}, Store: store, Community: "public", Seed: 1, Watch: 20 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = r.Close() })
 	require.Equal(t, 6, r.Len())
@@ -116,7 +50,7 @@ func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Error(t, get(t, r.Addr(4)))
 
-	p1.kill()
+	p1.Kill()
 	require.Eventually(t, func() bool { return hasEvent(r, 1, "down") }, 30*time.Second, 10*time.Millisecond)
 	assert.Error(t, get(t, r.Addr(3)), "its agents are gone")
 	assert.NoError(t, get(t, r.Addr(0)), "the other process's agents answer")
@@ -127,7 +61,7 @@ func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 	assert.True(t, hasEvent(r, 1, "restarted"))
 	assert.NoError(t, get(t, r.Addr(3)), "back")
 	assert.Error(t, get(t, r.Addr(4)), "its fault applied again")
-	c, err := control.NewClient(p1.url)
+	c, err := control.NewClient(p1.URL)
 	require.NoError(t, err)
 	a, err := c.Agents(t.Context(), "index=1")
 	require.NoError(t, err)
@@ -147,16 +81,16 @@ func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 
 func TestDialRefusesMismatches(t *testing.T) {
 	p := startAgents(t, "--agents", "2", "--listen", "127.16.213.20:0", "--profile", "if-mib:1", "--control", "127.0.0.1:0")
-	_, err := Dial(t.Context(), RemoteConfig{URLs: []string{p.url}, Store: profile(t, "if-mib:1"), Agents: 3})
+	_, err := Dial(t.Context(), RemoteConfig{URLs: []string{p.URL}, Store: profile(t, "if-mib:1"), Agents: 3})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "2 agents together")
-	_, err = Dial(t.Context(), RemoteConfig{URLs: []string{p.url, p.url}, Store: profile(t, "if-mib:1")})
+	_, err = Dial(t.Context(), RemoteConfig{URLs: []string{p.URL, p.URL}, Store: profile(t, "if-mib:1")})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "both at")
-	_, err = Dial(t.Context(), RemoteConfig{URLs: []string{p.url}, Store: profile(t, "if-mib:1"), V3Users: []string{"ops"}})
+	_, err = Dial(t.Context(), RemoteConfig{URLs: []string{p.URL}, Store: profile(t, "if-mib:1"), V3Users: []string{"ops"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `SNMPv3 users ["ops"]`)
-	_, err = Dial(t.Context(), RemoteConfig{URLs: []string{"http://127.0.0.1:" + fmt.Sprint(freeTCPPort(t))}, Store: profile(t, "if-mib:1"), ReadyTimeout: 300 * time.Millisecond})
+	_, err = Dial(t.Context(), RemoteConfig{URLs: []string{"http://127.0.0.1:" + fmt.Sprint(proctest.FreeTCPPort(t))}, Store: profile(t, "if-mib:1"), ReadyTimeout: 300 * time.Millisecond})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not ready", "nobody listens: Dial gives up at its timeout")
 	_, err = Dial(t.Context(), RemoteConfig{URLs: []string{"127.0.0.1:1"}, Store: profile(t, "if-mib:1")})
