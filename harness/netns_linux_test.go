@@ -3,14 +3,12 @@
 package harness
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +20,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 	"github.com/snmpchaos/snmpchaos/netns"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
@@ -215,24 +214,7 @@ func TestNetnsNeedsRootError(t *testing.T) {
 // nothing of either is left.
 func TestNetnsKilledRunLeavesNothing(t *testing.T) {
 	needNetns(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), netnsChildEnv+"=1")
-	cmd.Stderr = t.Output()
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("child did not get ready: %v", err)
-	}
-	run, ok := strings.CutPrefix(strings.TrimSpace(line), "READY ")
-	require.True(t, ok, "child said %q", line)
-	require.NoError(t, cmd.Process.Signal(unix.SIGKILL))
-	_ = cmd.Wait()
+	run := proctest.KillAtReady(t, netnsChildEnv+"=1", 60*time.Second)
 	dead := runSites(t, run)
 	require.Len(t, dead, 2, "the killed run's state file")
 	left := leftovers(t, dead)

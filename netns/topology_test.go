@@ -3,12 +3,10 @@
 package netns
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/gosnmp/gosnmp"
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -199,24 +198,7 @@ func TestFleetInSite(t *testing.T) {
 // Build of the family removes them.
 func TestStaleRunRemoved(t *testing.T) {
 	needNetns(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"=1")
-	cmd.Stderr = t.Output()
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("crash child did not get ready: %v", err)
-	}
-	run, ok := strings.CutPrefix(strings.TrimSpace(line), "READY ")
-	require.True(t, ok, "child said %q", line)
-	require.NoError(t, cmd.Process.Signal(unix.SIGKILL))
-	_ = cmd.Wait()
+	run := proctest.KillAtReady(t, crashChildEnv+"=1", 30*time.Second)
 
 	st := readStates()
 	var prefixes []netip.Prefix
