@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 	"github.com/snmpchaos/snmpchaos/simagent"
 	"github.com/snmpchaos/snmpchaos/simagent/control"
 )
@@ -92,7 +93,7 @@ func TestBinaryControlTokenReadOnlyAndStdinEOF(t *testing.T) {
 	cmd := exec.CommandContext(ctx, bin, "--agents", "3", "--listen", "127.16.202.20:0", "--profile", "if-mib:1",
 		"--control", "127.0.0.1:0", "--control-read-only", "--stop-on-stdin-eof", "--log-level", "debug")
 	cmd.Env = append(os.Environ(), tokenEnv+"="+testToken)
-	var stderr syncBuffer
+	var stderr proctest.Output
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)

@@ -17,6 +17,8 @@ import (
 	"github.com/gosnmp/gosnmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 )
 
 // Regression tests of issue 15's findings about cmd/simagent. Addresses:
@@ -98,7 +100,7 @@ func TestFinding3V3UsersFromFileAndEnvNeverEchoed(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr proctest.Output
 	pr, done := startRun(ctx, []string{"--agents", "2", "--listen", "127.16.201.110:0", "--seed", "5", "--control", "127.0.0.1:0",
 		"--v3-users-file", file, "--v3-user", "cli:MD5:Zq7FlagAuthZ5", "--log-level", "debug"}, &stderr)
 	var stdout bytes.Buffer

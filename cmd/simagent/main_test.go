@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -128,7 +129,7 @@ func TestRunServesAndStopsCleanly(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr proctest.Output
 	pr, done := startRun(ctx, []string{"--agents", "3", "--listen", "127.16.201.1:0", "--profile", "if-mib:2", "--seed", "42",
 		"--control", "127.0.0.1:0", "--label", "2:role=edge", "--faults", "blackhole", "--faults-selector", "label=role=edge", "--log-level", "warn"}, &stderr)
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -237,7 +238,7 @@ func TestBinaryStopsOnSIGTERM(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--agents", "2", "--listen", "127.16.202.1:0", "--profile", "if-mib:1",
 		"--control", "127.0.0.1:0")
-	var stderr syncBuffer
+	var stderr proctest.Output
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -254,24 +255,6 @@ func TestBinaryStopsOnSIGTERM(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatal("the binary was killed at the deadline, not stopped by SIGTERM")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startRun runs run(ctx, args) in a goroutine with stdout a pipe the test

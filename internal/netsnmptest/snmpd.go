@@ -1,7 +1,6 @@
 package netsnmptest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -9,9 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 )
 
 // Snmpd is a real net-snmp snmpd started by a test, on 127.0.0.1.
@@ -32,7 +32,7 @@ func StartSnmpd(t testing.TB, conf string) *Snmpd {
 	bin := Require(t, "snmpd")
 	Require(t, "snmpget")
 	dir := t.TempDir()
-	var out syncBuffer
+	var out proctest.Output
 	for attempt := 0; ; attempt++ {
 		port := freePort(t)
 		text := strings.ReplaceAll(conf, "PORT", fmt.Sprint(port))
@@ -62,7 +62,7 @@ func StartSnmpd(t testing.TB, conf string) *Snmpd {
 // exited first and this is not the last try (the port was taken in
 // between: the caller tries another), and fails the test when it exits on
 // the last try or does not answer within wait.
-func serve(t testing.TB, name string, cmd *exec.Cmd, out *syncBuffer, addr, community, oid string, last bool, wait, poll time.Duration) bool {
+func serve(t testing.TB, name string, cmd *exec.Cmd, out *proctest.Output, addr, community, oid string, last bool, wait, poll time.Duration) bool {
 	t.Helper()
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
@@ -103,22 +103,4 @@ func freePort(t testing.TB) int {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-// syncBuffer is a bytes.Buffer safe for the child's two output streams.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

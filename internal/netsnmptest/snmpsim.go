@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 )
 
 // SnmpsimExamples is where Debian's snmpsim package puts its example
@@ -54,7 +56,7 @@ func StartSnmpsim(t testing.TB, dir, probe string) *Snmpsim {
 		}
 		return nil
 	})
-	var out syncBuffer
+	var out proctest.Output
 	for attempt := 0; ; attempt++ {
 		port := freePort(t)
 		s := &Snmpsim{Addr: fmt.Sprintf("127.0.0.1:%d", port), Data: data}
