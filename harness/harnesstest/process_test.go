@@ -2,10 +2,6 @@ package harnesstest
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
 
@@ -21,16 +18,7 @@ import (
 // (a failure under CI=true) without Debian's python3-pysnmp4.
 func pysnmp(t *testing.T, args string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(file), "..", "..", "examples", "exec-poller", "pysnmp_poller.py")
-	if out, err := exec.Command("/usr/bin/python3", "-c", "import pysnmp.hlapi.asyncore").CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("needs Debian's python3-pysnmp4 (scripts/need-pollers.sh): %v %s", err, out)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return strings.TrimSpace("exec:" + script + " " + args)
+	return strings.TrimSpace("exec:" + proctest.PysnmpPoller(t) + " " + args)
 }
 
 func quickstart(t *testing.T, base int) *scenarios.Scenario {

@@ -3,13 +3,9 @@ package poller
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +17,7 @@ import (
 	"github.com/snmpchaos/snmpchaos/harness/invariant"
 	"github.com/snmpchaos/snmpchaos/harness/pollapi"
 	"github.com/snmpchaos/snmpchaos/harness/probe"
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 	"github.com/snmpchaos/snmpchaos/simagent"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
 	"github.com/snmpchaos/snmpchaos/snmp/usm"
@@ -30,16 +27,7 @@ import (
 // failure under CI=true) when Debian's python3-pysnmp4 is missing.
 func pysnmpPoller(t *testing.T, args ...string) []string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(file), "..", "..", "examples", "exec-poller", "pysnmp_poller.py")
-	if out, err := exec.Command("/usr/bin/python3", "-c", "import pysnmp.hlapi.asyncore").CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("the reference exec poller needs Debian's python3-pysnmp4 (apt-get install -y python3-pysnmp4; scripts/need-pollers.sh does it as root): %v %s", err, out)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return append([]string{script}, args...)
+	return append([]string{proctest.PysnmpPoller(t)}, args...)
 }
 
 func testLogger() *slog.Logger {
