@@ -127,6 +127,9 @@ type (
 	CancelStats = report.CancelStats
 	// Sample is one reading of the probes.
 	Sample = report.Sample
+	// HarnessLag is how much of a run the harness lost to being
+	// descheduled (Report.HarnessLag).
+	HarnessLag = report.HarnessLag
 	// PollCounts account for every scheduled poll.
 	PollCounts = report.PollCounts
 	// InvariantResult is one named check with its evidence.
@@ -173,6 +176,8 @@ const (
 	InvWalksComplete     = invariant.WalksComplete
 	InvPhaseExpectations = invariant.PhaseExpectations
 	InvNoTrend           = invariant.NoTrend
+	InvInFlightBounded   = invariant.InFlightBounded
+	InvCancelLatency     = invariant.CancelLatency
 )
 
 // ErrNeedsRoot is returned by Run for a netns scenario when the process

@@ -275,3 +275,23 @@ func TestJUnitPhaseCasesFollowPhaseExpectations(t *testing.T) {
 	assert.Equal(t, "phase a b", cases[2].Name)
 	assert.Nil(t, cases[2].Failure)
 }
+
+// TestHarnessLagSumsTheSamplersLateness: the share of the run the harness
+// was descheduled, and the text report's line with the late polls.
+func TestHarnessLagSumsTheSamplersLateness(t *testing.T) {
+	r := &Report{Polls: PollCounts{Late: 42, WorstLag: 640 * time.Millisecond}}
+	assert.False(t, r.HarnessLag().Starved(), "no samples, no span")
+	for i := range 21 {
+		r.Samples = append(r.Samples, Sample{T: time.Duration(i) * 100 * time.Millisecond})
+	}
+	r.Samples[3].SampleLag, r.Samples[9].SampleLag = 150*time.Millisecond, 50*time.Millisecond
+	lag := r.HarnessLag()
+	assert.Equal(t, HarnessLag{Stalled: 200 * time.Millisecond, Longest: 150 * time.Millisecond, Span: 2 * time.Second}, lag)
+	assert.InDelta(t, 0.1, lag.Share(), 1e-9)
+	assert.False(t, lag.Starved(), "a tenth is not more than a tenth")
+	r.Samples[10].SampleLag = time.Millisecond
+	assert.True(t, r.HarnessLag().Starved())
+	var b bytes.Buffer
+	require.NoError(t, WriteText(&b, r))
+	assert.Contains(t, b.String(), "Harness lag: descheduled for 201ms of 2s (10%, longest 150ms); 42 polls handed to the poller late, then at once, the latest 640ms after it came due")
+}
