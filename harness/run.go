@@ -225,7 +225,11 @@ func (r *run) execute(ctx context.Context) error {
 	r.log.Info("harness: baseline", "goroutines", base.sample.Goroutines, "fds", base.sample.FDs, "udpSockets", base.sample.UDPSockets)
 
 	r.cover = newCoverage(r.fleet, len(r.sc.Phases))
+	cpu0, cpuErr := probe.ReadCPUTime(0)
 	runErr := r.load(ctx, n)
+	if cpu1, err := probe.ReadCPUTime(0); err == nil && cpuErr == nil {
+		r.rep.CPU = cpu1.Sub(cpu0)
+	}
 	r.cover.enter(-1, r.phaseNames())
 	r.rep.Coverage = r.cover.report()
 

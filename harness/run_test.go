@@ -55,6 +55,7 @@ func runPoller(t *testing.T, sc *scenarios.Scenario, name string, opts ...Option
 	for _, ph := range rep.Phases {
 		t.Logf("phase %s: %d polls %d ok %d failed %d skipped p50 %s p99 %s errors %v", ph.Name, ph.Polls, ph.Succeeded, ph.Failed, ph.Skipped, ph.P50, ph.P99, ph.Errors)
 	}
+	t.Logf("harness lag: %s; %d polls handed over late (worst %s)", rep.HarnessLag(), rep.Polls.Late, rep.Polls.WorstLag)
 	return rep
 }
 

@@ -83,6 +83,7 @@ func (r *run) sampleLoop(stop <-chan struct{}) {
 	defer tick.Stop()
 	var lastProgress time.Time
 	next := time.Now().Add(r.cfg.sampleEvery)
+	cpuPrev, cpuErr := probe.ReadCPUTime(0)
 	for {
 		select {
 		case <-stop:
@@ -96,6 +97,12 @@ func (r *run) sampleLoop(stop <-chan struct{}) {
 		next = woke.Add(r.cfg.sampleEvery)
 		s, pr, _ := r.sample(h)
 		s.SampleLag = lag
+		// How long the process's threads ran, and waited for a CPU, since
+		// the sample before: a starved window is the machine's doing.
+		if cpu, err := probe.ReadCPUTime(0); err == nil && cpuErr == nil {
+			s.CPU = cpu.Sub(cpuPrev)
+			cpuPrev = cpu
+		}
 		r.rec.takeWindow(&s)
 		r.mu.Lock()
 		base, haveBase := r.rep.Baseline, r.baseTaken

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/harness/probe"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
 
@@ -217,7 +218,12 @@ func TestAllowViolatedWhenStarved(t *testing.T) {
 
 	r = judge(report(300*time.Millisecond, harness.InvPhaseExpectations))
 	assert.Empty(t, r.errors, "stalled for 30%% of the run: logged")
-	assert.Contains(t, strings.Join(r.logs, "\n"), "the harness was starved: descheduled for 300ms of 1s (30%, longest 300ms); phase-expectations logged, not asserted")
+	assert.Contains(t, strings.Join(r.logs, "\n"), "the harness was starved: descheduled for 300ms of 1s (30%, longest 300ms); its threads ran 0s, waited 0s for a CPU (0%); phase-expectations logged, not asserted")
+
+	rep := report(0, harness.InvPhaseExpectations)
+	rep.CPU = probe.CPUTime{Running: time.Second, Waiting: 3 * time.Second}
+	r = judge(rep)
+	assert.Empty(t, r.errors, "its threads waited for a CPU three times as long as they ran: logged")
 
 	r = judge(report(300*time.Millisecond, harness.InvPhaseExpectations, harness.InvInFlightBounded))
 	require.Len(t, r.errors, 1, "only the named invariants are let off")

@@ -2,8 +2,10 @@ package invariant
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/snmpchaos/snmpchaos/harness/probe"
 	"github.com/snmpchaos/snmpchaos/harness/report"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
@@ -20,19 +22,28 @@ import (
 // back. A pile-up stays: polls in flight over the bound for longer than
 // any poll may live are polls the poller keeps taking and not letting go.
 //
+// The same goes for a process the machine starves (a second make test on
+// the same cores): the harness hands polls over on time, but the
+// goroutines that run and report them (a goroutine-per-poll adapter's)
+// wait for a CPU, and for a moment more polls are in flight than the
+// poller is holding.
+//
 // So a stretch of consecutive samples over a bound (an excursion) is
-// forgiven only when both hold:
-//   - it was seen over the bound for at most grace (the longest poll
-//     deadline of the scenario + invariants.maxCancelLatency), and
+// forgiven only when it was seen over the bound for at most grace (the
+// longest poll deadline of the scenario + invariants.maxCancelLatency: a
+// burst cannot outlive it, a pile-up does) and the harness's side
+// explains it, one of:
 //   - the harness handed over late (report.LateDispatch) at least as many
 //     polls as the excess at the peak, in the grace before the excursion
-//     or during it: the burst it made can account for every poll over
-//     the bound.
+//     or during it: its burst can account for every poll over the bound;
+//   - while it lasted, the process's threads waited longer for a CPU than
+//     they ran on one (Sample.CPU, from the kernel's schedstat).
 //
-// Any other excursion fails, as before: one the harness did not cause, or
-// one that outlasts every poll's deadline (slow-fleet-pileup with gosnmp:
-// hundreds of polls in flight for a whole phase). A forgiven excursion is
-// still named in the summary, with the harness lag that made it.
+// Any other excursion fails, as before: one on a machine that gave the run
+// its CPU and with the harness on time, and one that outlasts every poll's
+// deadline whatever the lag (slow-fleet-pileup with gosnmp: hundreds of
+// polls in flight for a whole phase). A forgiven excursion is still named
+// in the summary, with what explained it.
 
 // excursion is a stretch of consecutive samples over a bound.
 type excursion struct {
@@ -44,7 +55,18 @@ type excursion struct {
 	// latest one, from grace before first up to last.
 	late int
 	lag  time.Duration
+	// cpu is the process's threads' time on and waiting for a CPU over
+	// the excursion's samples.
+	cpu probe.CPUTime
 }
+
+// starved is whether the process's threads waited longer for a CPU than
+// they ran while e lasted.
+func (e excursion) starved() bool { return e.cpu.Waiting > e.cpu.Running }
+
+// lagged is whether the polls the harness handed over late account for
+// e's excess over bound.
+func (e excursion) lagged(bound int) bool { return e.late > 0 && e.late >= e.peak-bound }
 
 // seen is how long the excursion was seen over the bound.
 func (e excursion) seen() time.Duration { return e.last - e.first }
@@ -52,7 +74,7 @@ func (e excursion) seen() time.Duration { return e.last - e.first }
 // catchUp is whether e is the harness's catch-up rather than the poller's
 // pile-up (see above).
 func (e excursion) catchUp(bound int, grace time.Duration) bool {
-	return e.seen() <= grace && e.late > 0 && e.late >= e.peak-bound
+	return e.seen() <= grace && (e.lagged(bound) || e.starved())
 }
 
 // excursions lists the stretches of samples over bound, each with the
@@ -72,6 +94,8 @@ func excursions(samples []report.Sample, get func(report.Sample) int, bound int,
 			if v := get(s); v > e.peak {
 				e.peak, e.peakAt = v, s.T
 			}
+			e.cpu.Running += s.CPU.Running
+			e.cpu.Waiting += s.CPU.Waiting
 		}
 		for _, s := range samples {
 			if s.T >= e.first-grace && s.T <= e.last {
@@ -130,21 +154,36 @@ func (c boundChecked) overSamples() (int, time.Duration) {
 }
 
 // forgivenNote describes the forgiven excursions for a summary ("" when
-// none): how many, the longest, and the harness lag behind them.
-func (c boundChecked) forgivenNote(what string) string {
+// none): how many, the highest, the longest, and what explained them.
+func (c boundChecked) forgivenNote(bound int, what string) string {
 	if len(c.forgiven) == 0 {
 		return ""
 	}
-	var longest time.Duration
-	late, lag, peak := 0, time.Duration(0), 0
+	var longest, lag time.Duration
+	late, peak, lagged, starved := 0, 0, 0, 0
+	var cpu probe.CPUTime
 	for _, e := range c.forgiven {
 		longest = max(longest, e.seen())
-		late = max(late, e.late) // the look-backs of nearby excursions overlap
-		lag = max(lag, e.lag)
 		peak = max(peak, e.peak)
+		if e.lagged(bound) {
+			lagged++
+			late = max(late, e.late) // the look-backs of nearby excursions overlap
+			lag = max(lag, e.lag)
+		} else {
+			starved++
+			cpu.Running += e.cpu.Running
+			cpu.Waiting += e.cpu.Waiting
+		}
 	}
-	return fmt.Sprintf("; over it %d time(s), up to %d %s, each for at most %s right after the harness handed over up to %d polls late (up to %s after they came due): its own catch-up, forgiven within %s (the longest deadline + maxCancelLatency)",
-		len(c.forgiven), peak, what, longest.Round(time.Millisecond), late, lag.Round(time.Millisecond), c.grace)
+	var why []string
+	if lagged > 0 {
+		why = append(why, fmt.Sprintf("%d right after the harness handed over up to %d polls late (up to %s after they came due)", lagged, late, lag.Round(time.Millisecond)))
+	}
+	if starved > 0 {
+		why = append(why, fmt.Sprintf("%d while the machine starved the process (its threads waited %s for a CPU, ran %s)", starved, cpu.Waiting.Round(time.Millisecond), cpu.Running.Round(time.Millisecond)))
+	}
+	return fmt.Sprintf("; over it %d time(s), up to %d %s, each for at most %s: %s; the harness's side, not a pile-up, forgiven within %s (the longest deadline + maxCancelLatency)",
+		len(c.forgiven), peak, what, longest.Round(time.Millisecond), strings.Join(why, ", "), c.grace)
 }
 
 // failingLines is the evidence of the failing excursions: when, how long,
@@ -158,7 +197,8 @@ func (c boundChecked) failingLines(bound int) []string {
 		}
 		why := fmt.Sprintf("longer than the %s any poll may live (the longest deadline + maxCancelLatency)", c.grace)
 		if e.seen() <= c.grace {
-			why = fmt.Sprintf("the harness handed over only %d polls late around it (latest %s after due), fewer than the %d over the bound", e.late, e.lag.Round(time.Millisecond), e.peak-bound)
+			why = fmt.Sprintf("the harness handed over only %d polls late around it (latest %s after due), fewer than the %d over the bound, and the process was not starved (its threads ran %s, waited %s for a CPU)",
+				e.late, e.lag.Round(time.Millisecond), e.peak-bound, e.cpu.Running.Round(time.Millisecond), e.cpu.Waiting.Round(time.Millisecond))
 		}
 		out = append(out, fmt.Sprintf("over the bound from %s to %s (%d samples), peak %d at %s: %s",
 			e.first.Round(time.Millisecond), e.last.Round(time.Millisecond), e.samples, e.peak, e.peakAt.Round(time.Millisecond), why))

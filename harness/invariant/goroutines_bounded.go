@@ -40,6 +40,6 @@ func goroutinesBounded(ev *Evidence) report.InvariantResult {
 	}
 	res.Summary = fmt.Sprintf("peak %d goroutines at %s (bound %d = baseline %d + %d); %d after Close (baseline %d)",
 		peak, at.Round(time.Millisecond), bound, ev.Base.Goroutines, ev.Scenario.Invariants.MaxGoroutines, ev.After.Goroutines, ev.Base.Goroutines) +
-		c.forgivenNote("goroutines")
+		c.forgivenNote(bound, "goroutines")
 	return res
 }

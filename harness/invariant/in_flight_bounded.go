@@ -52,7 +52,7 @@ func inFlightBounded(ev *Evidence) report.InvariantResult {
 	peak, at := peakOf(ev.Samples, get)
 	c := checkBound(ev, get, bound)
 	over, first := c.overSamples()
-	res.Summary = fmt.Sprintf("peak %d polls in flight at %s (bound %d)", peak, at.Round(time.Millisecond), bound) + c.forgivenNote("in flight")
+	res.Summary = fmt.Sprintf("peak %d polls in flight at %s (bound %d)", peak, at.Round(time.Millisecond), bound) + c.forgivenNote(bound, "in flight")
 	if over == 0 {
 		return res
 	}

@@ -34,7 +34,7 @@ func TestInFlightBounded(t *testing.T) {
 	assert.False(t, res.Pass)
 	assert.Contains(t, res.Summary, "peak 40 in flight at 200ms, bound 10; 3 of 4 samples over it, first at 100ms")
 	require.GreaterOrEqual(t, len(res.Evidence), 4)
-	assert.Equal(t, "over the bound from 100ms to 300ms (3 samples), peak 40 at 200ms: the harness handed over only 0 polls late around it (latest 0s after due), fewer than the 30 over the bound", res.Evidence[0])
+	assert.Equal(t, "over the bound from 100ms to 300ms (3 samples), peak 40 at 200ms: the harness handed over only 0 polls late around it (latest 0s after due), fewer than the 30 over the bound, and the process was not starved (its threads ran 0s, waited 0s for a CPU)", res.Evidence[0])
 	assert.Equal(t, "phase slow: peak 40 polls in flight at 200ms, 45 goroutines", res.Evidence[1])
 	assert.Contains(t, res.Evidence[2], "at 200ms: 40 polls in flight, 45 goroutines")
 	assert.Contains(t, res.Evidence[3], "main.wait")
@@ -49,9 +49,10 @@ func lagged(samples []report.Sample, i, late int, lag time.Duration) []report.Sa
 
 // TestBoundsForgiveOnlyTheHarnessCatchUp: a moment over the in-flight and
 // goroutine bounds made of polls the harness itself handed over late (it
-// was descheduled, then caught up) is forgiven and named; one the harness
-// did not cause, one its late polls cannot account for, and one that
-// outlasts every poll's deadline (a pile-up) still fail.
+// was descheduled, then caught up), or while the machine starved the
+// process, is forgiven and named; one the harness's side does not
+// explain, one its late polls cannot account for, and one that outlasts
+// every poll's deadline (a pile-up) still fail.
 func TestBoundsForgiveOnlyTheHarnessCatchUp(t *testing.T) {
 	// grace: a 1s deadline + 500ms cancel latency.
 	sc := &scenarios.Scenario{
@@ -81,12 +82,26 @@ func TestBoundsForgiveOnlyTheHarnessCatchUp(t *testing.T) {
 			f, g := check(lagged(spike(), at, 35, 700*time.Millisecond))
 			assert.True(t, f.Pass, "late polls in sample %d: %s %v", at, f.Summary, f.Evidence)
 			assert.True(t, g.Pass, "late polls in sample %d: %s %v", at, g.Summary, g.Evidence)
-			assert.Equal(t, "peak 40 polls in flight at 300ms (bound 10); over it 1 time(s), up to 40 in flight, each for at most 200ms right after the harness handed over up to 35 polls late (up to 700ms after they came due): its own catch-up, forgiven within 1.5s (the longest deadline + maxCancelLatency)", f.Summary)
+			assert.Equal(t, "peak 40 polls in flight at 300ms (bound 10); over it 1 time(s), up to 40 in flight, each for at most 200ms: 1 right after the harness handed over up to 35 polls late (up to 700ms after they came due); the harness's side, not a pile-up, forgiven within 1.5s (the longest deadline + maxCancelLatency)", f.Summary)
 			assert.Contains(t, g.Summary, "over it 1 time(s), up to 45 goroutines")
 		}
 		// Late polls as long before the excursion as a poll may live.
 		f, _ := check(lagged(quiet(16), 1, 35, time.Second))
 		assert.True(t, f.Pass, "late polls 1.5s before the excursion at 1.6s: %s", f.Summary)
+	})
+	t.Run("a moment while the machine starved the process is forgiven", func(t *testing.T) {
+		samples := spike()
+		for i := 2; i <= 4; i++ { // the excursion's windows: waited more than ran
+			samples[i].CPU = probe.CPUTime{Running: 40 * time.Millisecond, Waiting: 60 * time.Millisecond}
+		}
+		f, g := check(samples)
+		assert.True(t, f.Pass, f.Evidence)
+		assert.True(t, g.Pass, g.Evidence)
+		assert.Contains(t, f.Summary, "1 while the machine starved the process (its threads waited 180ms for a CPU, ran 120ms)")
+		samples[3].CPU.Running = time.Second // over the excursion it ran more than it waited
+		f, _ = check(samples)
+		assert.False(t, f.Pass, f.Summary)
+		assert.Contains(t, f.Evidence[0], "the process was not starved (its threads ran 1.08s, waited 180ms for a CPU)")
 	})
 	t.Run("no harness lag: fails", func(t *testing.T) {
 		f, g := check(spike())
@@ -109,8 +124,9 @@ func TestBoundsForgiveOnlyTheHarnessCatchUp(t *testing.T) {
 			vals = append(vals, 200)
 		}
 		samples := samplesOf(append(vals, 3)...)
-		for i := range samples {
-			samples[i].Late, samples[i].DispatchLag = 500, time.Second // the harness lagged all along
+		for i := range samples { // the harness lagged, and was starved, all along
+			samples[i].Late, samples[i].DispatchLag = 500, time.Second
+			samples[i].CPU = probe.CPUTime{Running: 10 * time.Millisecond, Waiting: 90 * time.Millisecond}
 		}
 		f, g := check(samples)
 		assert.False(t, f.Pass, f.Summary)

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,4 +39,22 @@ func TestProcessFiguresOfThisProcessAndAGoneOne(t *testing.T) {
 	s, ok := ReadProcessFigures(gone, []int{gone})
 	assert.False(t, ok, "a reaped child is gone")
 	assert.Zero(t, s.Processes)
+}
+
+// TestReadCPUTimeOfThisProcess: this process's threads ran, and the sums
+// only grow; a process that is not there is an error.
+func TestReadCPUTimeOfThisProcess(t *testing.T) {
+	a, err := ReadCPUTime(0)
+	require.NoError(t, err)
+	assert.Positive(t, a.Running, "the test itself ran")
+	b, err := ReadCPUTime(os.Getpid())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, b.Running, a.Running)
+	d := b.Sub(a)
+	assert.GreaterOrEqual(t, d.WaitShare(), 0.0)
+	assert.LessOrEqual(t, d.WaitShare(), 1.0)
+	assert.Equal(t, CPUTime{}, a.Sub(b), "clamped at zero")
+	assert.Equal(t, 0.25, CPUTime{Running: 3 * time.Second, Waiting: time.Second}.WaitShare())
+	_, err = ReadCPUTime(1 << 30)
+	assert.Error(t, err)
 }

@@ -1,11 +1,22 @@
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/snmpchaos/snmpchaos/harness/probe"
+)
 
 // StarvedShare is the share of a run's time past which the harness counts
-// as starved: it was descheduled (its sampler woke up late) for more than
-// this much of the time its samples span.
+// as starved by its sampler: it was descheduled (the sampler woke up late)
+// for more than this much of the time its samples span.
 const StarvedShare = 0.1
+
+// StarvedWait is the share of its threads' runnable time past which the
+// process counts as starved by the kernel's account: they waited for a
+// CPU more than half the time they could have run, i.e. longer than they
+// ran (the machine gave the run less than half the CPU it asked for).
+const StarvedWait = 0.5
 
 // HarnessLag is how much of a run the harness itself lost to being
 // descheduled, read from its sampler's lateness (Sample.SampleLag). The
@@ -17,11 +28,14 @@ type HarnessLag struct {
 	// Stalled is the sum of the sampler's lateness, Longest its worst,
 	// and Span the time the samples cover.
 	Stalled, Longest, Span time.Duration
+	// CPU is how long the process's threads ran and waited for a CPU
+	// while the load ran (Report.CPU).
+	CPU probe.CPUTime
 }
 
 // HarnessLag sums the sampler's lateness over r's samples.
 func (r *Report) HarnessLag() HarnessLag {
-	var h HarnessLag
+	h := HarnessLag{CPU: r.CPU}
 	for _, s := range r.Samples {
 		h.Stalled += s.SampleLag
 		h.Longest = max(h.Longest, s.SampleLag)
@@ -41,5 +55,17 @@ func (h HarnessLag) Share() float64 {
 }
 
 // Starved is whether the harness was stalled for more than StarvedShare
-// of the run.
-func (h HarnessLag) Starved() bool { return h.Share() > StarvedShare }
+// of the run, or its threads waited for a CPU for more than StarvedWait of
+// their runnable time while the load ran.
+func (h HarnessLag) Starved() bool {
+	return h.Share() > StarvedShare || h.CPU.WaitShare() > StarvedWait
+}
+
+// String says how starved the harness was, for logs: "descheduled for
+// 2.1s of 9.3s (23%, longest 249ms); its threads ran 2s, waited 16s for a
+// CPU (89%)".
+func (h HarnessLag) String() string {
+	return fmt.Sprintf("descheduled for %s of %s (%.0f%%, longest %s); its threads ran %s, waited %s for a CPU (%.0f%%)",
+		h.Stalled.Round(time.Millisecond), h.Span.Round(time.Millisecond), 100*h.Share(), h.Longest.Round(time.Millisecond),
+		h.CPU.Running.Round(time.Millisecond), h.CPU.Waiting.Round(time.Millisecond), 100*h.CPU.WaitShare())
+}

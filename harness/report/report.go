@@ -20,10 +20,13 @@ type Report struct {
 	Duration    time.Duration `json:"duration"`
 	Phases      []PhaseReport `json:"phases"`
 	// Samples are the probes over time, at 10 Hz or more.
-	Samples    []Sample          `json:"samples"`
-	Baseline   Sample            `json:"baseline"`
-	After      Sample            `json:"after"`
-	Polls      PollCounts        `json:"polls"`
+	Samples  []Sample   `json:"samples"`
+	Baseline Sample     `json:"baseline"`
+	After    Sample     `json:"after"`
+	Polls    PollCounts `json:"polls"`
+	// CPU is how long this process's threads ran on a CPU, and waited
+	// runnable for one, while the load ran (see HarnessLag).
+	CPU        probe.CPUTime     `json:"cpu"`
 	Invariants []InvariantResult `json:"invariants"`
 	Fleet      simagent.Stats    `json:"fleet"`
 	Pass       bool              `json:"pass"`
@@ -127,6 +130,10 @@ type Sample struct {
 	DispatchLag time.Duration `json:"dispatchLag,omitempty"`
 	Late        int           `json:"late,omitempty"`
 	SampleLag   time.Duration `json:"sampleLag,omitempty"`
+	// CPU is how long this process's threads ran on a CPU, and waited
+	// runnable for one, since the previous sample: a window where they
+	// waited longer than they ran is one the machine starved the run.
+	CPU probe.CPUTime `json:"cpu"`
 }
 
 // LateDispatch is how long after its due time the load driver may hand a

@@ -29,9 +29,9 @@ func WriteText(w io.Writer, r *Report) error {
 	p := r.Polls
 	fmt.Fprintf(bw, "\nPolls: %d scheduled, %d succeeded, %d failed, %d unreported, %d duplicate; %d skipped (no free slot), %d overdue\n",
 		p.Scheduled, p.Succeeded, p.Failed, p.Unreported, p.Duplicate, p.Skipped, p.Overdue)
-	if lag := r.HarnessLag(); p.Late > 0 || lag.Stalled > 0 {
-		fmt.Fprintf(bw, "Harness lag: descheduled for %s of %s (%.0f%%, longest %s); %d polls handed to the poller late, then at once, the latest %s after it came due\n",
-			lag.Stalled.Round(time.Millisecond), lag.Span.Round(time.Millisecond), 100*lag.Share(), lag.Longest.Round(time.Millisecond), p.Late, p.WorstLag.Round(time.Millisecond))
+	if lag := r.HarnessLag(); p.Late > 0 || lag.Stalled > 0 || lag.CPU.Waiting > 0 {
+		fmt.Fprintf(bw, "Harness lag: %s; %d polls handed to the poller late, then at once, the latest %s after it came due\n",
+			lag, p.Late, p.WorstLag.Round(time.Millisecond))
 	}
 	fmt.Fprintf(bw, "Walks: %d compared with the agent's data, %d partial, %d not compared (faults changed meanwhile)\n",
 		p.WalksChecked, p.Partial, p.Unverified)
