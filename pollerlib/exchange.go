@@ -106,12 +106,26 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 		// Any other send error is treated as a lost datagram.
 		sent = append(sent, sentAt{id, now})
 		timer.Reset(wait)
+		expires, listenedOn := now.Add(wait), false
 	wait:
 		for {
 			select {
 			case <-ctx.Done():
 				return nil, ctxErr(ctx)
 			case <-timer.C:
+				// A timeout is the agent's silence while the poller
+				// listened. When the last attempt's timer fires late, the
+				// poller itself was not running (a loaded machine
+				// descheduled the process) for that long past the expiry,
+				// and the replies that came meanwhile may still be unread:
+				// its own stall is not silence it heard. So it listens once
+				// more, as long as it was late, at most one attempt's wait;
+				// no datagram more is sent.
+				if late := time.Since(expires); k == attempts-1 && !listenedOn && late > clockGranularity {
+					listenedOn = true
+					timer.Reset(min(late, wait))
+					continue
+				}
 				p.st.timeouts.Add(1)
 				break wait
 			case rp := <-c.ch:
