@@ -36,8 +36,10 @@ import (
 //   - the harness handed over late (report.LateDispatch) at least as many
 //     polls as the excess at the peak, in the grace before the excursion
 //     or during it: its burst can account for every poll over the bound;
-//   - while it lasted, the process's threads waited longer for a CPU than
-//     they ran on one (Sample.CPU, from the kernel's schedstat).
+//   - it lasted at most one load interval (the schedule's round: excess
+//     that outlasts a round is the poller's pace, not a moment's hold-up),
+//     and while it lasted the process's threads waited longer for a CPU
+//     than they ran on one (Sample.CPU, from the kernel's schedstat).
 //
 // Any other excursion fails, as before: one on a machine that gave the run
 // its CPU and with the harness on time, and one that outlasts every poll's
@@ -73,8 +75,8 @@ func (e excursion) seen() time.Duration { return e.last - e.first }
 
 // catchUp is whether e is the harness's catch-up rather than the poller's
 // pile-up (see above).
-func (e excursion) catchUp(bound int, grace time.Duration) bool {
-	return e.seen() <= grace && (e.lagged(bound) || e.starved())
+func (e excursion) catchUp(bound int, grace, round time.Duration) bool {
+	return e.seen() <= grace && (e.lagged(bound) || e.starved() && e.seen() <= round)
 }
 
 // excursions lists the stretches of samples over bound, each with the
@@ -124,14 +126,14 @@ func graceOf(sc *scenarios.Scenario) time.Duration {
 // and those forgiven as the harness's catch-up.
 type boundChecked struct {
 	failing, forgiven []excursion
-	grace             time.Duration
+	grace, round      time.Duration
 }
 
 // checkBound sorts the excursions of samples over bound.
 func checkBound(ev *Evidence, get func(report.Sample) int, bound int) boundChecked {
-	c := boundChecked{grace: graceOf(ev.Scenario)}
+	c := boundChecked{grace: graceOf(ev.Scenario), round: ev.Scenario.Load.Interval.D()}
 	for _, e := range excursions(ev.Samples, get, bound, c.grace) {
-		if e.catchUp(bound, c.grace) {
+		if e.catchUp(bound, c.grace, c.round) {
 			c.forgiven = append(c.forgiven, e)
 		} else {
 			c.failing = append(c.failing, e)
@@ -196,7 +198,12 @@ func (c boundChecked) failingLines(bound int) []string {
 			break
 		}
 		why := fmt.Sprintf("longer than the %s any poll may live (the longest deadline + maxCancelLatency)", c.grace)
-		if e.seen() <= c.grace {
+		switch {
+		case e.seen() > c.grace:
+		case e.starved():
+			why = fmt.Sprintf("longer than a load interval (%s) while the machine starved the process, and the harness handed over only %d polls late around it, fewer than the %d over the bound",
+				c.round, e.late, e.peak-bound)
+		default:
 			why = fmt.Sprintf("the harness handed over only %d polls late around it (latest %s after due), fewer than the %d over the bound, and the process was not starved (its threads ran %s, waited %s for a CPU)",
 				e.late, e.lag.Round(time.Millisecond), e.peak-bound, e.cpu.Running.Round(time.Millisecond), e.cpu.Waiting.Round(time.Millisecond))
 		}

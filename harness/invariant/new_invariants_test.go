@@ -54,9 +54,9 @@ func lagged(samples []report.Sample, i, late int, lag time.Duration) []report.Sa
 // explain, one its late polls cannot account for, and one that outlasts
 // every poll's deadline (a pile-up) still fail.
 func TestBoundsForgiveOnlyTheHarnessCatchUp(t *testing.T) {
-	// grace: a 1s deadline + 500ms cancel latency.
+	// grace: a 1s deadline + 500ms cancel latency; a round: the 1s interval.
 	sc := &scenarios.Scenario{
-		Load:       scenarios.Load{Deadline: scenarios.Duration(time.Second)},
+		Load:       scenarios.Load{Deadline: scenarios.Duration(time.Second), Interval: scenarios.Duration(time.Second)},
 		Phases:     []scenarios.Phase{{Name: "p"}},
 		Invariants: scenarios.Invariants{MaxInFlight: 10, MaxGoroutines: 10, MaxCancelLatency: scenarios.Duration(500 * time.Millisecond)},
 	}
@@ -102,6 +102,21 @@ func TestBoundsForgiveOnlyTheHarnessCatchUp(t *testing.T) {
 		f, _ = check(samples)
 		assert.False(t, f.Pass, f.Summary)
 		assert.Contains(t, f.Evidence[0], "the process was not starved (its threads ran 1.08s, waited 180ms for a CPU)")
+
+		// Starved, but over the bound for longer than a round of the
+		// schedule (1.2s, within the 1.5s grace): the poller's pace.
+		vals := []int{1, 2}
+		for range 13 {
+			vals = append(vals, 40)
+		}
+		samples = samplesOf(append(vals, 3)...)
+		for i := range samples {
+			samples[i].CPU = probe.CPUTime{Running: 10 * time.Millisecond, Waiting: 90 * time.Millisecond}
+		}
+		f, g = check(samples)
+		assert.False(t, f.Pass, f.Summary)
+		assert.False(t, g.Pass, g.Summary)
+		assert.Equal(t, "over the bound from 200ms to 1.4s (13 samples), peak 40 at 200ms: longer than a load interval (1s) while the machine starved the process, and the harness handed over only 0 polls late around it, fewer than the 30 over the bound", f.Evidence[0])
 	})
 	t.Run("no harness lag: fails", func(t *testing.T) {
 		f, g := check(spike())
