@@ -3,6 +3,7 @@
 package snmpchaos_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,6 +23,7 @@ import (
 	"github.com/snmpchaos/snmpchaos/harness"
 	"github.com/snmpchaos/snmpchaos/harness/daemon"
 	"github.com/snmpchaos/snmpchaos/harness/harnesstest"
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
 
@@ -50,12 +52,7 @@ func TestMain(m *testing.M) {
 var simagentDir string
 
 var buildSimagent = sync.OnceValues(func() (string, error) {
-	bin := filepath.Join(simagentDir, "simagent")
-	out, err := exec.Command("go", "build", "-o", bin, "./cmd/simagent").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/simagent: %w: %s", err, out)
-	}
-	return bin, nil
+	return proctest.BuildSimagent(context.Background(), simagentDir)
 })
 
 // inProcesses are the options that run a scenario's fleet in 2 simagent

@@ -14,6 +14,7 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/harness/fleet"
 	"github.com/snmpchaos/snmpchaos/internal/benchutil"
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 	"github.com/snmpchaos/snmpchaos/pollerlib"
 	"github.com/snmpchaos/snmpchaos/simagent"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
@@ -64,7 +65,7 @@ func BenchmarkFleetOutOfProcess(b *testing.B) {
 	})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = inproc.Close() })
-	bin := buildSimagent(b)
+	bin := proctest.SimagentBinary(b)
 	spawned, err := fleet.Spawn(b.Context(), fleet.SpawnConfig{
 		Binary: bin, Processes: 2, Agents: agents, Listen: netip.MustParseAddrPort("127.21.0.1:0"),
 		Profile: store.Name(), Store: store, Community: "public", Seed: 42, Watch: time.Second,

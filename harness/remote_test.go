@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,19 +19,6 @@ import (
 )
 
 // Addresses: the tests of fleets outside the process use bases 170-179.
-
-// buildSimagent builds cmd/simagent for a test.
-func buildSimagent(t testing.TB) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build cmd/simagent:", err)
-	}
-	bin := filepath.Join(t.TempDir(), "simagent")
-	out, err := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "../cmd/simagent").CombinedOutput()
-	require.NoError(t, err, "go build ./cmd/simagent: %s", out)
-	return bin
-}
 
 // peaks returns the highest UDP socket count of the harness process and
 // of the poller's own count over the run.
@@ -53,7 +38,7 @@ func peaks(rep *Report) (udp, poller int) {
 // fleet's; the fleet's processes are reported apart, with their sockets
 // and how long each took to apply each phase's faults.
 func TestOutOfProcessFleetLeavesThePollerAlone(t *testing.T) {
-	bin := buildSimagent(t)
+	bin := proctest.SimagentBinary(t)
 	in := runPoller(t, scenario(t, 170, mixed), "pollerlib")
 	require.True(t, in.Pass)
 	out := runPoller(t, scenario(t, 171, mixed), "pollerlib", WithProcesses(2), WithSimagent(bin))
@@ -100,7 +85,7 @@ func TestOutOfProcessFleetLeavesThePollerAlone(t *testing.T) {
 // TestNegativeControlsFailOutOfProcessToo: every broken poller fails the
 // same invariants with the fleet in 2 processes.
 func TestNegativeControlsFailOutOfProcessToo(t *testing.T) {
-	bin := buildSimagent(t)
+	bin := proctest.SimagentBinary(t)
 	for _, k := range PollerKinds() {
 		if !strings.HasPrefix(k.Name, "broken-") {
 			continue
@@ -150,7 +135,7 @@ phases:
 // last phase succeeds again; the report shows the process down, up and
 // restarted.
 func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
-	bin := buildSimagent(t)
+	bin := proctest.SimagentBinary(t)
 	ports := proctest.FreeUDPPorts(t, 2)
 	a0 := []string{"--agents", "10", "--listen", fmt.Sprintf("127.173.0.1:%d", ports[0]), "--profile", "if-mib:24", "--control", "127.0.0.1:0"}
 	a1 := []string{"--agents", "10", "--listen", fmt.Sprintf("127.173.0.11:%d", ports[1]), "--profile", "if-mib:24",
@@ -219,7 +204,7 @@ func TestRemoteFleetSurvivesAProcessRestart(t *testing.T) {
 // TestInterruptedRunStopsItsChildren: a run with its fleet in child
 // processes that is interrupted still stops them.
 func TestInterruptedRunStopsItsChildren(t *testing.T) {
-	bin := buildSimagent(t)
+	bin := proctest.SimagentBinary(t)
 	sc := scenario(t, 174, mixed)
 	p, err := NewPoller("pollerlib", SettingsFor(sc))
 	require.NoError(t, err)

@@ -69,25 +69,12 @@ func TestControlTokenSources(t *testing.T) {
 	require.Error(t, checkControl(":8080", true, false))
 }
 
-// buildBinary builds cmd/simagent once per test.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build the binary:", err)
-	}
-	bin := filepath.Join(t.TempDir(), "simagent")
-	out, err := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
 // TestBinaryControlTokenReadOnlyAndStdinEOF: the binary with a token from
 // the environment and --control-read-only refuses requests without the
 // token and changes with it, never prints the token, and stops when its
 // stdin closes.
 func TestBinaryControlTokenReadOnlyAndStdinEOF(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.SimagentBinary(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--agents", "3", "--listen", "127.16.202.20:0", "--profile", "if-mib:1",

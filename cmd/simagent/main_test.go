@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -225,14 +224,7 @@ func TestRunServesDataFile(t *testing.T) {
 }
 
 func TestBinaryStopsOnSIGTERM(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build the binary:", err)
-	}
-	bin := filepath.Join(t.TempDir(), "simagent")
-	build := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	bin := proctest.SimagentBinary(t)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

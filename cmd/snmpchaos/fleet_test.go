@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 )
 
 func TestFleetFlagsRefuseBadInput(t *testing.T) {
@@ -36,24 +38,11 @@ func TestFleetFlagsRefuseBadInput(t *testing.T) {
 	}
 }
 
-// buildSimagent builds cmd/simagent for a test.
-func buildSimagent(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build cmd/simagent:", err)
-	}
-	bin := filepath.Join(t.TempDir(), "simagent")
-	out, err := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "../simagent").CombinedOutput()
-	require.NoError(t, err, "go build ./cmd/simagent: %s", out)
-	return bin
-}
-
 // TestRunWithProcessesAndWithFleet: the tiny scenario passes with its
 // fleet in 2 child processes, and against a simagent started apart with
 // --fleet; both reports list the fleet's processes.
 func TestRunWithProcessesAndWithFleet(t *testing.T) {
-	bin := buildSimagent(t)
+	bin := proctest.SimagentBinary(t)
 	out := filepath.Join(t.TempDir(), "procs")
 	code, stdout, stderr := runCLI(t, t.Context(), "run", "testdata/tiny.yaml", "--out", out, "--seed", "7", "--processes", "2", "--simagent", bin, "--progress", "off")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)

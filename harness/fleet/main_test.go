@@ -1,13 +1,14 @@
 package fleet
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/snmpchaos/snmpchaos/internal/proctest"
 )
 
 // simagentBin is the cmd/simagent binary TestMain built ("" when it
@@ -23,25 +24,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	simagentBin, simagentErr = buildSimagent(dir)
+	simagentBin, simagentErr = proctest.BuildSimagent(context.Background(), dir)
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
 		_ = os.RemoveAll(dir)
 		os.Exit(code)
 	}))
-}
-
-// buildSimagent builds cmd/simagent into dir.
-func buildSimagent(dir string) (string, error) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Errorf("no go tool to build cmd/simagent: %w", err)
-	}
-	bin := filepath.Join(dir, "simagent")
-	out, err := exec.Command(goTool, "build", "-o", bin, "../../cmd/simagent").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/simagent: %w: %s", err, out)
-	}
-	return bin, nil
 }
 
 // simagentBinary returns the built binary or fails the test.

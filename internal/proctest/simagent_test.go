@@ -5,27 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// buildSimagent builds cmd/simagent for a test.
-func buildSimagent(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build cmd/simagent:", err)
-	}
-	bin := filepath.Join(t.TempDir(), "simagent")
-	out, err := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "../../cmd/simagent").CombinedOutput()
-	require.NoError(t, err, "go build ./cmd/simagent: %s", out)
-	return bin
-}
 
 func TestFreePorts(t *testing.T) {
 	ports := FreeUDPPorts(t, 3)
@@ -66,7 +51,7 @@ func info(hc *http.Client, url string) (int, error) {
 // both may be called again; a simagent that cannot start is an error
 // quoting its stderr.
 func TestStartStopKill(t *testing.T) {
-	bin := buildSimagent(t)
+	bin := SimagentBinary(t)
 	tr := &http.Transport{DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
