@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,21 +47,12 @@ func TestRunWithProcessesAndWithFleet(t *testing.T) {
 	assert.Equal(t, "processes", r.Mode)
 	require.Len(t, r.FleetProcesses, 2)
 
-	cmd := exec.CommandContext(t.Context(), bin, "--agents", "10", "--listen", "127.16.203.101:0", "--profile", "if-mib:24",
-		"--control", "127.0.0.1:0", "--stop-on-stdin-eof", "--log-level", "warn")
-	stdin, err := cmd.StdinPipe()
+	agents, err := proctest.StartSimagent(t, bin, "--agents", "10", "--listen", "127.16.203.101:0", "--profile", "if-mib:24",
+		"--control", "127.0.0.1:0")
 	require.NoError(t, err)
-	pipe, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(pipe).ReadString('\n')
-	require.NoError(t, err)
-	m := regexp.MustCompile(`, control (http://\S+)$`).FindStringSubmatch(strings.TrimSpace(line))
-	require.NotNil(t, m, line)
 
 	out = filepath.Join(t.TempDir(), "remote")
-	code, stdout, stderr = runCLI(t, t.Context(), "run", "testdata/tiny.yaml", "--out", out, "--fleet", m[1], "--progress", "off")
+	code, stdout, stderr = runCLI(t, t.Context(), "run", "testdata/tiny.yaml", "--out", out, "--fleet", agents.URL, "--progress", "off")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	r = requireReports(t, out)
 	assert.Equal(t, "remote", r.Mode)
