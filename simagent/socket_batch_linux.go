@@ -40,6 +40,14 @@ type mmsgBatch struct {
 	sbuf   [][]byte
 	sagent []*agent
 	queued int
+
+	// State of the call in progress, and the callbacks rc.Read and
+	// rc.Write run, bound once here: a closure made per call would escape
+	// to the heap (RawConn is an interface), an allocation per batch.
+	got, sent int
+	serr      error
+	recvFn    func(fd uintptr) bool
+	sendFn    func(fd uintptr) bool
 }
 
 // newBatch makes the batch state for serving s: receive and send.
@@ -87,6 +95,7 @@ func newSendBatch(s *socket) (*mmsgBatch, error) {
 		sh.Name = (*byte)(unsafe.Pointer(&m.sname[i]))
 		sh.Namelen = unix.SizeofSockaddrInet4
 	}
+	m.recvFn, m.sendFn = m.recvmmsg, m.sendmmsg
 	return m, nil
 }
 
@@ -101,28 +110,30 @@ func (m *mmsgBatch) recv() (int, error) {
 		h.Flags = 0
 		m.rhdr[i].Len = 0
 	}
-	n := 0
-	var serr error
-	err := m.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rhdr[0])), uintptr(len(m.rhdr)), unix.MSG_DONTWAIT, 0, 0)
-			switch e {
-			case 0:
-				n = int(r)
-				return true
-			case unix.EINTR:
-			case unix.EAGAIN:
-				return false // wait until readable
-			default:
-				serr = e // e.g. an ICMP error surfaced on the socket
-				return true
-			}
-		}
-	})
+	m.got, m.serr = 0, nil
+	err := m.rc.Read(m.recvFn)
 	if err == nil {
-		err = serr
+		err = m.serr
 	}
-	return n, err
+	return m.got, err
+}
+
+// recvmmsg is recv's callback: false when it must wait for the socket.
+func (m *mmsgBatch) recvmmsg(fd uintptr) bool {
+	for {
+		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rhdr[0])), uintptr(len(m.rhdr)), unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			m.got = int(r)
+			return true
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false // wait until readable
+		default:
+			m.serr = e // e.g. an ICMP error surfaced on the socket
+			return true
+		}
+	}
 }
 
 // msg is the i-th datagram of the last recv: its bytes, source and
@@ -170,34 +181,38 @@ func (m *mmsgBatch) flush() error {
 	if n == 0 {
 		return nil
 	}
-	m.queued = 0
-	done := 0
-	err := m.rc.Write(func(fd uintptr) bool {
-		for done < n {
-			r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.shdr[done])), uintptr(n-done), unix.MSG_DONTWAIT, 0, 0)
-			switch e {
-			case 0:
-				done += int(r)
-			case unix.EINTR:
-			case unix.EAGAIN:
-				return false // wait until writable
-			default:
-				m.unsend(done)
-				done++
-			}
-		}
-		return true
-	})
-	for ; done < n; done++ { // the socket closed under us
-		m.unsend(done)
+	m.sent = 0
+	err := m.rc.Write(m.sendFn)
+	for ; m.sent < n; m.sent++ { // the socket closed under us
+		m.unsend(m.sent)
 	}
 	for i := range n {
 		m.sagent[i] = nil
 	}
+	m.queued = 0
 	if err != nil && !errors.Is(err, syscall.EAGAIN) {
 		return err
 	}
 	return nil
+}
+
+// sendmmsg is flush's callback: it sends queued replies from m.sent on,
+// false when it must wait for the socket.
+func (m *mmsgBatch) sendmmsg(fd uintptr) bool {
+	for n := m.queued; m.sent < n; {
+		r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.shdr[m.sent])), uintptr(n-m.sent), unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			m.sent += int(r)
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false // wait until writable
+		default:
+			m.unsend(m.sent)
+			m.sent++
+		}
+	}
+	return true
 }
 
 func (m *mmsgBatch) unsend(i int) {

@@ -61,3 +61,46 @@ func TestBatchedDuplicatesOverflowTheBatch(t *testing.T) {
 	}
 	assert.Equal(t, uint64(2*batchSize+4), f.Stats().Responses)
 }
+
+// A batch's receive, queue and send allocate nothing: the serving loop
+// runs at 0 allocations per batch, not only per request.
+func TestBatchRecvAndFlushDoNotAllocate(t *testing.T) {
+	s, err := listenShared(0)
+	require.NoError(t, err)
+	defer s.close()
+	b, err := newBatch(s)
+	require.NoError(t, err)
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 17, 77, 250)})
+	require.NoError(t, err)
+	defer c.Close()
+	to := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 17, 77, 1}), s.local.Port())
+	a := &agent{addr: to}
+	req := []byte("request")
+	buf := make([]byte, 64)
+	round := func() {
+		if _, err := c.WriteToUDPAddrPort(req, to); err != nil {
+			t.Fatal(err)
+		}
+		n, err := b.recv()
+		if err != nil || n != 1 {
+			t.Fatalf("recv: %d, %v", n, err)
+		}
+		pkt, src, dst := b.msg(0)
+		if string(pkt) != string(req) || dst != to.Addr() {
+			t.Fatalf("got %q to %s", pkt, dst)
+		}
+		b.queue(pkt, src, a)
+		if err := b.flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetReadDeadline(time.Now().Add(waitTimeout)); err != nil {
+			t.Fatal(err)
+		}
+		m, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil || string(buf[:m]) != string(req) || from != to {
+			t.Fatalf("reply %q from %s: %v", buf[:m], from, err)
+		}
+	}
+	round()
+	assert.Zero(t, testing.AllocsPerRun(50, round))
+}
