@@ -2,8 +2,11 @@ package simagent
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -15,6 +18,12 @@ type socket struct {
 	local  netip.AddrPort
 	shared bool
 	agent  *agent // direct sockets only
+	// Shared sockets send with IP_PMTUDISC_DO (socket_linux.go): fragMu
+	// orders the sends of datagrams larger than the path MTU, which
+	// switch the socket to fragmenting for one datagram; fragmented
+	// counts them.
+	fragMu     sync.Mutex
+	fragmented atomic.Uint64
 }
 
 // listenDirect binds one agent's own socket.
@@ -76,7 +85,11 @@ func (s *socket) write(b []byte, dst netip.AddrPort, from netip.Addr, oob []byte
 		_, err := s.conn.WriteToUDPAddrPort(b, dst)
 		return err
 	}
-	_, _, err := s.conn.WriteMsgUDPAddrPort(b, pktinfoSrc(oob, from), dst)
+	oob = pktinfoSrc(oob, from)
+	_, _, err := s.conn.WriteMsgUDPAddrPort(b, oob, dst)
+	if errors.Is(err, syscall.EMSGSIZE) { // larger than the path MTU
+		err = s.writeFragmenting(b, oob, dst)
+	}
 	return err
 }
 

@@ -25,7 +25,8 @@ const batchSupported = true
 
 // mmsgBatch is one serving goroutine's batch state for its socket.
 type mmsgBatch struct {
-	rc syscall.RawConn
+	sock *socket
+	rc   syscall.RawConn
 
 	rhdr  []unix.Mmsghdr
 	riov  []unix.Iovec
@@ -82,7 +83,7 @@ func newSendBatch(s *socket) (*mmsgBatch, error) {
 		return nil, err
 	}
 	m := &mmsgBatch{
-		rc:   rc,
+		sock: s, rc: rc,
 		shdr: make([]unix.Mmsghdr, batchSize), siov: make([]unix.Iovec, batchSize), sname: make([]unix.RawSockaddrInet4, batchSize),
 		soob: make([][]byte, batchSize), sbuf: make([][]byte, batchSize), sagent: make([]*agent, batchSize),
 	}
@@ -207,12 +208,35 @@ func (m *mmsgBatch) sendmmsg(fd uintptr) bool {
 		case unix.EINTR:
 		case unix.EAGAIN:
 			return false // wait until writable
+		case unix.EMSGSIZE: // larger than the path MTU: fragment it
+			err := m.sock.sendFragmenting(fd, func() error { return m.sendmsg(fd, m.sent) })
+			if errors.Is(err, unix.EAGAIN) {
+				return false
+			}
+			if err != nil {
+				m.unsend(m.sent)
+			}
+			m.sent++
 		default:
 			m.unsend(m.sent)
 			m.sent++
 		}
 	}
 	return true
+}
+
+// sendmsg sends the i-th queued reply alone.
+func (m *mmsgBatch) sendmsg(fd uintptr, i int) error {
+	for {
+		_, _, e := unix.Syscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&m.shdr[i].Hdr)), unix.MSG_DONTWAIT)
+		switch e {
+		case 0:
+			return nil
+		case unix.EINTR:
+		default:
+			return e
+		}
+	}
 }
 
 func (m *mmsgBatch) unsend(i int) {
