@@ -228,12 +228,14 @@ func TestReproductionMatrix(t *testing.T) {
 				// longer for a CPU than they ran, or the harness was
 				// descheduled for more than a tenth of the run: a second
 				// make test, say), its walks run out of
-				// time and it refuses work past its bound, as designed:
+				// time and it refuses work past its bound, as designed, and
+				// its goroutines wait for a CPU before they see a cancel
+				// (cancel p50 300-425ms beside a second copy, 1ms alone):
 				// logged, not asserted. Every resource, data and accounting
 				// invariant still is.
 				if lag := rep.HarnessLag(); poller == "pollerlib" && lag.Starved() {
-					t.Logf("the harness was starved: %s (load average %.1f on %d CPUs): phase-expectations not asserted", lag, load1(), runtime.NumCPU())
-					want.mayFail = []string{pe}
+					t.Logf("the harness was starved: %s (load average %.1f on %d CPUs): phase-expectations and cancel-latency not asserted", lag, load1(), runtime.NumCPU())
+					want.mayFail = []string{pe, cl}
 				}
 				for _, inv := range want.mustFail {
 					assert.Contains(t, failed, inv, "%s with %s must fail %s", name, poller, inv)
