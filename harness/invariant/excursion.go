@@ -162,10 +162,11 @@ func (c boundChecked) forgivenNote(bound int, what string) string {
 		return ""
 	}
 	var longest, lag time.Duration
-	late, peak, lagged, starved := 0, 0, 0, 0
+	late, peak, lagged, starved, most := 0, 0, 0, 0, 0
 	var cpu probe.CPUTime
 	for _, e := range c.forgiven {
 		longest = max(longest, e.seen())
+		most = max(most, e.samples)
 		peak = max(peak, e.peak)
 		if e.lagged(bound) {
 			lagged++
@@ -184,8 +185,8 @@ func (c boundChecked) forgivenNote(bound int, what string) string {
 	if starved > 0 {
 		why = append(why, fmt.Sprintf("%d while the machine starved the process (its threads waited %s for a CPU, ran %s)", starved, cpu.Waiting.Round(time.Millisecond), cpu.Running.Round(time.Millisecond)))
 	}
-	return fmt.Sprintf("; over it %d time(s), up to %d %s, each for at most %s: %s; the harness's side, not a pile-up, forgiven within %s (the longest deadline + maxCancelLatency)",
-		len(c.forgiven), peak, what, longest.Round(time.Millisecond), strings.Join(why, ", "), c.grace)
+	return fmt.Sprintf("; over it %d time(s), up to %d %s, each in at most %d samples in a row (%s from first to last): %s; the harness's side, not a pile-up, forgiven within %s (the longest deadline + maxCancelLatency)",
+		len(c.forgiven), peak, what, most, longest.Round(time.Millisecond), strings.Join(why, ", "), c.grace)
 }
 
 // failingLines is the evidence of the failing excursions: when, how long,
