@@ -58,9 +58,15 @@ type excursion struct {
 	late int
 	lag  time.Duration
 	// cpu is the process's threads' time on and waiting for a CPU over
-	// the excursion's samples.
+	// the excursion and the cpuLookBack before it.
 	cpu probe.CPUTime
 }
+
+// cpuLookBack is how far before an excursion its CPU account starts: the
+// sampler's period, so the build-up is in it even when the sampler caught
+// the excursion a few milliseconds after the sample before (a round's
+// burst, 19ms after the previous reading, in walk-stall's run).
+const cpuLookBack = 100 * time.Millisecond
 
 // starved is whether the process's threads waited longer for a CPU than
 // they ran while e lasted.
@@ -96,13 +102,15 @@ func excursions(samples []report.Sample, get func(report.Sample) int, bound int,
 			if v := get(s); v > e.peak {
 				e.peak, e.peakAt = v, s.T
 			}
-			e.cpu.Running += s.CPU.Running
-			e.cpu.Waiting += s.CPU.Waiting
 		}
 		for _, s := range samples {
 			if s.T >= e.first-grace && s.T <= e.last {
 				e.late += s.Late
 				e.lag = max(e.lag, s.DispatchLag)
+			}
+			if s.T >= e.first-cpuLookBack && s.T <= e.last {
+				e.cpu.Running += s.CPU.Running
+				e.cpu.Waiting += s.CPU.Waiting
 			}
 		}
 		out = append(out, e)

@@ -103,6 +103,17 @@ func TestBoundsForgiveOnlyTheHarnessCatchUp(t *testing.T) {
 		assert.False(t, f.Pass, f.Summary)
 		assert.Contains(t, f.Evidence[0], "the process was not starved (its threads ran 1.08s, waited 180ms for a CPU)")
 
+		// A round's burst caught 4ms after the sample before, whose
+		// window holds the starvation (walk-stall's run: ran 38ms, waited
+		// 554ms; then ran 12ms, waited 10ms): the look-back counts it.
+		samples = samplesOf(1, 2, 2, 40, 3)
+		samples[2].T, samples[3].T = 296*time.Millisecond, 300*time.Millisecond
+		samples[2].CPU = probe.CPUTime{Running: 38 * time.Millisecond, Waiting: 554 * time.Millisecond}
+		samples[3].CPU = probe.CPUTime{Running: 12 * time.Millisecond, Waiting: 10 * time.Millisecond}
+		f, _ = check(samples)
+		assert.True(t, f.Pass, f.Evidence)
+		assert.Contains(t, f.Summary, "its threads waited 564ms for a CPU, ran 50ms")
+
 		// Starved, but over the bound for longer than a round of the
 		// schedule (1.2s, within the 1.5s grace): the poller's pace.
 		vals := []int{1, 2}
