@@ -79,7 +79,7 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 		}
 		for j, fs := range ph.Faults {
 			fp := p + ".faults[" + strconv.Itoa(j) + "]"
-			if _, err := fs.Selector.Resolve(s.Fleet.Agents, 0, simagent.LabelsOf(s.Fleet.AllLabels(s.IsNetns()))); err != nil {
+			if _, err := fs.Selector.Resolve(s.Fleet.Agents, 0, simagent.LabelsOf(s.Fleet.AllLabels(s.HasSites()))); err != nil {
 				return fp + ".selector", err.Error()
 			}
 			if err := fs.Faults.Validate(); err != nil {
@@ -128,7 +128,7 @@ func (s *Scenario) defaultsAndValidate() (string, string) {
 	shortFleet := s.Fleet
 	shortFleet.Agents = sh.Agents
 	shortFleet.Labels = scaleLabels(s.Fleet.Labels, s.Fleet.Agents, sh.Agents)
-	short := shortFleet.AllLabels(s.IsNetns())
+	short := shortFleet.AllLabels(s.HasSites())
 	if err := simagent.CheckLabels(short, sh.Agents); err != nil {
 		return "fleet.labels", "does not fit the short profile (" + strconv.Itoa(sh.Agents) + " agents): " + err.Error() + "; set short.agents"
 	}
