@@ -32,6 +32,9 @@ func k8sClient(namespace string) (client.Client, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("no cluster: %w (set KUBECONFIG, or run in a pod)", err)
 	}
+	// client-go's default of 5 requests a second (burst 10) would throttle
+	// a flap's create/delete/wait calls and the pods' readiness polls.
+	cfg.QPS, cfg.Burst = 50, 100
 	scheme, err := chaos.Scheme()
 	if err != nil {
 		return nil, "", err
