@@ -4,6 +4,8 @@
 #
 #   $CACHE/k8s/v$K8S_VERSION/bin/kube-apiserver   built from k8s.io/kubernetes
 #   $CACHE/k8s/v$K8S_VERSION/bin/etcd             linked from Debian's etcd-server
+#   $CACHE/k8s/v$K8S_VERSION/bin/{kubelet,kube-scheduler}  from k8s.io/kubernetes too
+#   $CACHE/k8s/v$K8S_VERSION/bin/pause            gcc -static, kubernetes' pause.c
 #   $CACHE/tools/bin/{controller-gen,actionlint,kubeconform}
 #   $CACHE/k8s/crds/chaos-mesh-<api version>/     Chaos Mesh CRDs (controller-gen)
 #
@@ -11,7 +13,9 @@
 # when its output is already there, so running it again costs nothing.
 # kube-apiserver takes about 15 minutes and 1.8 GB of memory on 2 idle cores.
 #
-# Usage: scripts/k8s-binaries.sh [all|apiserver|etcd|tools|crds|env]
+# Usage: scripts/k8s-binaries.sh [all|apiserver|etcd|tools|crds|node|kubelet|scheduler|pause|env]
+#   node  installs containerd, runc, the CNI plugins and iptables (Debian,
+#         when root) and builds kubelet, kube-scheduler and pause.
 #   env  prints KUBEBUILDER_ASSETS=... and the tool paths, building nothing.
 #
 # kube-apiserver is not published as a Go module binary: k8s.io/kubernetes
@@ -86,6 +90,50 @@ build_apiserver() { wrapper_build kube-apiserver; }
 
 build_kubelet() { wrapper_build kubelet; }
 
+build_scheduler() { wrapper_build kube-scheduler; }
+
+# The pod sandbox's pause binary, from the kubernetes module's
+# build/pause/linux/pause.c, static (as its Makefile builds it); the node
+# test puts it in an image FROM scratch of its own.
+build_pause() {
+	if [ -x "$ASSETS/pause" ]; then
+		return
+	fi
+	command -v gcc >/dev/null || { log "gcc missing: apt-get install gcc libc6-dev"; return 1; }
+	local dir
+	dir=$(cd / && GOFLAGS= "$GO" mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	mkdir -p "$ASSETS"
+	log "building pause from $dir/build/pause/linux/pause.c"
+	gcc -Os -Wall -Werror -static -DVERSION="v3.10.1-snmpchaos" -o "$ASSETS/pause.tmp" "$dir/build/pause/linux/pause.c"
+	strip "$ASSETS/pause.tmp"
+	mv "$ASSETS/pause.tmp" "$ASSETS/pause"
+}
+
+# What a node needs besides kubelet (Debian's packages, when root):
+# containerd and runc, the CNI plugins (bridge, host-local, loopback),
+# iptables (kubelet adds its chains with it).
+install_node_packages() {
+	local missing=()
+	command -v containerd >/dev/null || missing+=(containerd)
+	command -v runc >/dev/null || missing+=(runc)
+	[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+	command -v iptables >/dev/null || missing+=(iptables)
+	if [ ${#missing[@]} = 0 ]; then
+		return
+	fi
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		log "installing ${missing[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+		# The package's service is not wanted: the node test starts its own containerd.
+		if command -v systemctl >/dev/null && systemctl is-active -q containerd 2>/dev/null; then
+			systemctl stop containerd || true
+		fi
+	else
+		log "missing ${missing[*]}: the node test skips (install them as root)"
+	fi
+}
+
 install_etcd() {
 	if [ -x "$ASSETS/etcd" ]; then
 		return
@@ -159,15 +207,27 @@ all)
 	build_tools
 	build_crds
 	build_apiserver
+	install_node_packages
+	build_kubelet
+	build_scheduler
+	build_pause
+	;;
+node)
+	install_node_packages
+	build_kubelet
+	build_scheduler
+	build_pause
 	;;
 apiserver) build_apiserver ;;
 kubelet) build_kubelet ;;
+scheduler) build_scheduler ;;
+pause) build_pause ;;
 etcd) install_etcd ;;
 tools) build_tools ;;
 crds) build_crds ;;
 env) print_env ;;
 *)
-	echo "usage: $0 [all|apiserver|etcd|tools|crds|env]" >&2
+	echo "usage: $0 [all|apiserver|etcd|tools|crds|node|kubelet|scheduler|pause|env]" >&2
 	exit 2
 	;;
 esac

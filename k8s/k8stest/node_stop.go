@@ -1,0 +1,367 @@
+package k8stest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Containers lists the containers and pod sandboxes in the node's
+// containerd (its k8s.io namespace, where the kubelet's live): the pause
+// containers of sandboxes are containers there too.
+func (n *Node) Containers(ctx context.Context) ([]string, error) {
+	out, err := n.ctr(ctx, "containers", "list", "--quiet")
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(out), nil
+}
+
+// chain is an iptables chain in a table, for iptables or ip6tables.
+type chain struct{ cmd, table, name string }
+
+// kubeletChains are the chains kubelet adds (pkg/kubelet's
+// kubelet_network_linux.go): the hint and canary chains for both
+// families, and IPv4's KUBE-FIREWALL, which INPUT and OUTPUT jump to.
+func kubeletChains() []chain {
+	var out []chain
+	for _, cmd := range []string{"iptables", "ip6tables"} {
+		out = append(out, chain{cmd, "mangle", "KUBE-IPTABLES-HINT"})
+		for _, t := range []string{"mangle", "nat", "filter"} {
+			out = append(out, chain{cmd, t, "KUBE-KUBELET-CANARY"})
+		}
+	}
+	return append(out, chain{"iptables", "filter", "KUBE-FIREWALL"})
+}
+
+func (c chain) exists() bool {
+	if _, err := exec.LookPath(c.cmd); err != nil {
+		return false
+	}
+	return exec.Command(c.cmd, "-w", "-t", c.table, "-n", "-L", c.name).Run() == nil
+}
+
+// otherKubelet reports whether a kubelet other than this node's runs on
+// the host (another test's node, or a real one): it owns kubelet's
+// iptables chains, which every kubelet shares and re-creates within a
+// minute when they go.
+func otherKubelet() bool {
+	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, f := range comms {
+		if b, err := os.ReadFile(f); err == nil && strings.TrimSpace(string(b)) == "kubelet" {
+			return true
+		}
+	}
+	return false
+}
+
+func (c chain) remove() error {
+	if !c.exists() {
+		return nil
+	}
+	if c.name == "KUBE-FIREWALL" {
+		for _, from := range []string{"INPUT", "OUTPUT"} {
+			for exec.Command(c.cmd, "-w", "-t", c.table, "-D", from, "-j", c.name).Run() == nil {
+			}
+		}
+	}
+	if out, err := exec.Command(c.cmd, "-w", "-t", c.table, "-F", c.name).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s -t %s -F %s: %w: %s", c.cmd, c.table, c.name, err, out)
+	}
+	if out, err := exec.Command(c.cmd, "-w", "-t", c.table, "-X", c.name).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s -t %s -X %s: %w: %s", c.cmd, c.table, c.name, err, out)
+	}
+	return nil
+}
+
+// fixedDirs are directories containerd and kubelet make at fixed paths,
+// parents first: the shims' socket directory (containerd 1.6 has no
+// setting for it) and kubelet's container log links.
+var fixedDirs = []string{"/run/containerd", "/run/containerd/s", containerLogs}
+
+// missingDirs are the fixedDirs not there now: those Stop removes when
+// they are empty.
+func missingDirs() []string {
+	var out []string
+	for _, d := range fixedDirs {
+		if _, err := os.Stat(d); errors.Is(err, os.ErrNotExist) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Stop stops the node and removes what it made: the Node object and any
+// pod still bound to it, kubelet and kube-scheduler, what is left in
+// containerd (tasks, containers, the sandboxes' network namespaces), then
+// containerd, mounts under Dir, the bridge link, the address on lo, kubelet's
+// cgroups, iptables chains, container log links and the fixed directories
+// containerd and kubelet made (fixedDirs, when empty), and Dir. It is safe
+// to call twice.
+func (n *Node) Stop() error {
+	if n.stopped {
+		return nil
+	}
+	n.stopped = true
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var errs []error
+	if n.env != nil && n.env.Client != nil {
+		errs = append(errs, n.deletePods(ctx))
+		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.Name}}
+		if err := n.env.Client.Delete(ctx, node); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete node: %w", err))
+		}
+	}
+	var containerd *proc
+	for i := len(n.procs) - 1; i >= 0; i-- {
+		p := n.procs[i]
+		if p.name == "containerd" {
+			containerd = p
+			continue
+		}
+		errs = append(errs, p.stop())
+	}
+	var netnses []string
+	if containerd != nil && !containerd.exited() {
+		netnses = n.removeContainers(ctx)
+		errs = append(errs, containerd.stop())
+	}
+	errs = append(errs, n.unmountAll())
+	for _, ns := range netnses {
+		_ = unix.Unmount(ns, unix.MNT_DETACH)
+		if err := os.Remove(ns); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if l, err := netlink.LinkByName(n.bridge); err == nil {
+		if err := netlink.LinkDel(l); err != nil {
+			errs = append(errs, fmt.Errorf("delete link %s: %w", n.bridge, err))
+		}
+	}
+	if n.claimed {
+		if lo, err := netlink.LinkByName("lo"); err == nil {
+			if err := netlink.AddrDel(lo, n.addr()); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+				errs = append(errs, fmt.Errorf("remove %s from lo: %w", n.IP, err))
+			}
+		}
+	}
+	if !otherKubelet() {
+		for _, c := range kubeletChains() {
+			errs = append(errs, c.remove())
+		}
+	}
+	errs = append(errs, n.removeCgroups(), n.removeLogLinks())
+	for i := len(n.newDirs) - 1; i >= 0; i-- {
+		// Only when empty: another node's containerd may use it by now.
+		_ = os.Remove(n.newDirs[i])
+	}
+	if err := os.RemoveAll(n.Dir); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// deletePods deletes the pods bound to the node, at once, and waits
+// (while kubelet runs) until they are gone.
+func (n *Node) deletePods(ctx context.Context) error {
+	var pl corev1.PodList
+	if err := n.env.Client.List(ctx, &pl, client.MatchingFields{"spec.nodeName": n.Name}); err != nil {
+		return fmt.Errorf("list the node's pods: %w", err)
+	}
+	var errs []error
+	for i := range pl.Items {
+		p := &pl.Items[i]
+		if err := n.env.Client.Delete(ctx, p, client.GracePeriodSeconds(0)); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *proc) stop() error {
+	if p.exited() {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(30 * time.Second):
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	return fmt.Errorf("%s (PID %d) ignored SIGTERM for 30 s: killed", p.name, p.cmd.Process.Pid)
+}
+
+// removeContainers kills and deletes what is left in containerd once
+// kubelet is stopped (nothing, after a clean run) and returns the network
+// namespaces those sandboxes had, for removal.
+func (n *Node) removeContainers(ctx context.Context) []string {
+	ids, err := n.Containers(ctx)
+	if err != nil {
+		return nil
+	}
+	var netnses []string
+	for _, id := range ids {
+		if info, err := n.ctr(ctx, "containers", "info", id); err == nil {
+			for _, line := range strings.Split(info, "\n") {
+				if i := strings.Index(line, `"/var/run/netns/`); i >= 0 {
+					netnses = append(netnses, strings.Trim(strings.TrimSpace(line[i:]), `",`))
+				}
+			}
+		}
+		_, _ = n.ctr(ctx, "tasks", "kill", "--signal", "SIGKILL", id)
+		for range 50 {
+			if _, err := n.ctr(ctx, "tasks", "delete", id); err != nil && strings.Contains(err.Error(), "not found") {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_, _ = n.ctr(ctx, "containers", "delete", id)
+	}
+	return netnses
+}
+
+// unmountAll lazily unmounts every mount point under Dir, deepest first.
+func (n *Node) unmountAll() error {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var mps []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) > 4 && (fs[4] == n.Dir || strings.HasPrefix(fs[4], n.Dir+"/")) {
+			mps = append(mps, fs[4])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(mps)))
+	var errs []error
+	for _, mp := range mps {
+		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+			errs = append(errs, fmt.Errorf("unmount %s: %w", mp, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// removeCgroups removes the cgroup tree kubelet made under cgroupRoot in
+// every v1 hierarchy, deepest first.
+func (n *Node) removeCgroups() error {
+	roots, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", strings.TrimPrefix(n.cgroupRoot, "/")))
+	var errs []error
+	for _, root := range roots {
+		var dirs []string
+		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("cgroup %s: %w", dirs[i], err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// containerLogs is where kubelet links each container's log (a fixed
+// path, not under its root directory).
+const containerLogs = "/var/log/containers"
+
+// removeLogLinks removes the links in /var/log/containers that point
+// into the node's pod log directory.
+func (n *Node) removeLogLinks() error {
+	links, err := n.logLinks()
+	var errs []error
+	for _, l := range links {
+		if err := os.Remove(l); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(append(errs, err)...)
+}
+
+func (n *Node) logLinks() ([]string, error) {
+	ents, err := os.ReadDir(containerLogs)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		l := filepath.Join(containerLogs, e.Name())
+		if t, err := os.Readlink(l); err == nil && strings.HasPrefix(t, n.path("pod-logs")+"/") {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// Leftovers lists what of the node is still on the host: for a test to
+// check after Stop that nothing is.
+func (n *Node) Leftovers() []string {
+	var out []string
+	for _, p := range n.procs {
+		if !p.exited() {
+			out = append(out, fmt.Sprintf("process %s (PID %d)", p.name, p.cmd.Process.Pid))
+		} else if err := syscall.Kill(p.cmd.Process.Pid, 0); err == nil {
+			out = append(out, fmt.Sprintf("PID %d (was %s) still exists", p.cmd.Process.Pid, p.name))
+		}
+	}
+	if _, err := netlink.LinkByName(n.bridge); err == nil {
+		out = append(out, "link "+n.bridge)
+	}
+	if as, err := netlink.AddrList(nil, unix.AF_INET); err == nil {
+		for _, a := range as {
+			if p := prefixOf(a.IPNet); p.IsValid() && (p.Contains(n.IP) || n.Pods.Overlaps(p)) {
+				out = append(out, "address "+a.IPNet.String())
+			}
+		}
+	}
+	if _, err := os.Stat(n.Dir); err == nil {
+		out = append(out, "directory "+n.Dir)
+	}
+	if !otherKubelet() {
+		for _, c := range kubeletChains() {
+			if c.exists() {
+				out = append(out, fmt.Sprintf("%s chain %s in table %s", c.cmd, c.name, c.table))
+			}
+		}
+	}
+	if roots, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", strings.TrimPrefix(n.cgroupRoot, "/"))); len(roots) > 0 {
+		out = append(out, "cgroups "+strings.Join(roots, " "))
+	}
+	for _, d := range n.newDirs {
+		if ents, err := os.ReadDir(d); err == nil && len(ents) == 0 {
+			out = append(out, "directory "+d)
+		}
+	}
+	links, _ := n.logLinks()
+	for _, l := range links {
+		out = append(out, "log link "+l)
+	}
+	return out
+}
