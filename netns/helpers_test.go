@@ -112,7 +112,9 @@ func leftovers(t *testing.T, run string, prefixes []netip.Prefix) []string {
 			}
 		}
 	}
-	routes, err := netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	routes, err := dumpRetry(func() ([]netlink.Route, error) {
+		return netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
 	require.NoError(t, err)
 	for _, r := range routes {
 		if r.Dst == nil {

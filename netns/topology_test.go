@@ -53,7 +53,9 @@ func TestBuildAndClose(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, addrs, 1)
 		assert.Equal(t, s.PollerAddr().String(), addrs[0].IP.String())
-		routes, err := netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Dst: prefixIPNet(s.Agents())}, netlink.RT_FILTER_DST)
+		routes, err := dumpRetry(func() ([]netlink.Route, error) {
+			return netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Dst: prefixIPNet(s.Agents())}, netlink.RT_FILTER_DST)
+		})
 		require.NoError(t, err)
 		var types []int
 		for _, r := range routes {
@@ -78,7 +80,9 @@ func TestBuildAndClose(t *testing.T) {
 			}
 			assert.Len(t, a, 1)
 			assert.Equal(t, s.SiteAddr().String(), a[0].IP.String())
-			local, err := netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_LOCAL, Dst: prefixIPNet(s.Agents())}, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
+			local, err := dumpRetry(func() ([]netlink.Route, error) {
+				return netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_LOCAL, Dst: prefixIPNet(s.Agents())}, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
+			})
 			if err != nil {
 				return err
 			}
@@ -269,7 +273,9 @@ func requireOnlySiteRoutes(t *testing.T, s *Site) {
 	t.Helper()
 	l, err := netlink.LinkByName(s.Name())
 	require.NoError(t, err)
-	routes, err := netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Dst: prefixIPNet(s.Agents())}, netlink.RT_FILTER_DST)
+	routes, err := dumpRetry(func() ([]netlink.Route, error) {
+		return netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Dst: prefixIPNet(s.Agents())}, netlink.RT_FILTER_DST)
+	})
 	require.NoError(t, err)
 	require.Len(t, routes, 2, "routes to %s", s.Agents())
 	for _, r := range routes {
