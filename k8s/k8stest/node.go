@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,11 +42,13 @@ var nodePool = netip.MustParsePrefix("198.19.240.0/20")
 // lo; this kernel has no dummy links). Everything it made on the host
 // is removed by Stop: processes, links, state directories, cgroups,
 // the address on lo, kubelet's iptables chains (unless another kubelet
-// runs: they are every kubelet's), log links.
+// runs: they are every kubelet's), log links. When a test process is
+// killed, the next Node removes what its node left (its state is saved in
+// the cache directory while it runs). One Node a process.
 type Node struct {
 	// Name is the Node object's name.
 	Name string
-	// IP is the node's address (on the dummy link).
+	// IP is the node's address (on lo).
 	IP netip.Addr
 	// Pods is the prefix pod addresses come from.
 	Pods netip.Prefix
@@ -57,6 +58,7 @@ type Node struct {
 	env        *Env
 	socket     string
 	claimed    bool
+	statePID   int // whose state file (node_sweep.go) to remove, once stopped
 	bridge     string
 	cgroupRoot string
 	procs      []*proc
@@ -134,7 +136,14 @@ func startNode(ctx context.Context, e *Env, images []Image) (*Node, error) {
 		bridge:     "sckb" + strconv.Itoa(pid),
 		cgroupRoot: "/snmpchaos-node-" + strconv.Itoa(pid),
 	}
+	if err := sweepDeadNodes(); err != nil {
+		return n, err
+	}
 	if err := n.claimAddresses(); err != nil {
+		return n, err
+	}
+	n.statePID = pid
+	if err := n.saveState(); err != nil {
 		return n, err
 	}
 	n.newDirs = missingDirs()
@@ -250,6 +259,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   # Kubelet asks -998 for sandboxes; lowering a score needs
   # CAP_SYS_RESOURCE, which this host withholds even from root.
   restrict_oom_score_adj = true
+  # The pods' network namespaces under the state directory, not in
+  # /var/run/netns, so that they go with it.
+  netns_mounts_under_state_dir = true
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".cni]
@@ -405,20 +417,6 @@ func (n *Node) waitReady(ctx context.Context) error {
 	})
 }
 
-// logState logs, for a failed test, the pods' states and the end of each
-// process's log.
-func (n *Node) logState(t testing.TB) {
-	var pl corev1.PodList
-	if err := n.env.Client.List(context.Background(), &pl); err == nil {
-		for _, p := range pl.Items {
-			t.Logf("pod %s/%s on %q: %s %+v %+v", p.Namespace, p.Name, p.Spec.NodeName, p.Status.Phase, p.Status.Conditions, p.Status.ContainerStatuses)
-		}
-	}
-	for _, p := range n.procs {
-		t.Logf("%s log (%s):\n%s", p.name, p.log, tail(p.log))
-	}
-}
-
 // untaint removes the not-ready taint kubelet registers the node with:
 // the node lifecycle controller's job in a cluster (no controller manager
 // runs here), without which the scheduler places no pod on the node.
@@ -434,96 +432,4 @@ func (n *Node) untaint(ctx context.Context, node *corev1.Node) error {
 	}
 	node.Spec.Taints = keep
 	return n.env.Client.Update(ctx, node)
-}
-
-// waitFor polls check until it succeeds, a process of the node ends, or
-// the timeout passes.
-func (n *Node) waitFor(ctx context.Context, what string, timeout time.Duration, check func() error) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		err := check()
-		if err == nil {
-			return nil
-		}
-		for _, p := range n.procs {
-			if p.exited() {
-				return fmt.Errorf("waiting for %s: %s exited: %v (log %s:\n%s)", what, p.name, p.err, p.log, tail(p.log))
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w (last: %v)", what, ctx.Err(), err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// proc is a process the node started.
-type proc struct {
-	name, log string
-	cmd       *exec.Cmd
-	done      chan struct{}
-	err       error
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (n *Node) start(name, bin string, args ...string) error {
-	logf := n.path("log", name+".log")
-	if err := os.MkdirAll(filepath.Dir(logf), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(logf)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	// Its own process group: a signal to the test's group does not reach
-	// it before the test has stopped what runs on the node.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &proc{name: name, log: logf, cmd: cmd, done: make(chan struct{})}
-	go func() { // waited for in Stop
-		p.err = cmd.Wait()
-		f.Close()
-		close(p.done)
-	}()
-	n.procs = append(n.procs, p)
-	return nil
-}
-
-func freePort(a netip.Addr) (int, error) {
-	l, err := net.Listen("tcp", netip.AddrPortFrom(a, 0).String())
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func writeFile(name, s string) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(name, []byte(s), 0o600)
-}
-
-func tail(file string) string {
-	b, _ := os.ReadFile(file)
-	if len(b) > 3000 {
-		b = b[len(b)-3000:]
-	}
-	return string(b)
 }

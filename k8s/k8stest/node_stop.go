@@ -32,6 +32,30 @@ func (n *Node) Containers(ctx context.Context) ([]string, error) {
 	return strings.Fields(out), nil
 }
 
+// WaitNoContainers waits until containerd holds no container or sandbox
+// (kubelet removes those of deleted pods in its garbage collection, once
+// a minute), or timeout passes.
+func (n *Node) WaitNoContainers(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ids, err := n.Containers(ctx)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("containerd still holds %v after %s", ids, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 // chain is an iptables chain in a table, for iptables or ip6tables.
 type chain struct{ cmd, table, name string }
 
@@ -142,7 +166,8 @@ func (n *Node) Stop() error {
 		netnses = n.removeContainers(ctx)
 		errs = append(errs, containerd.stop())
 	}
-	errs = append(errs, n.unmountAll())
+	n.killShims()
+	errs = append(errs, n.killCgroupProcs(), n.unmountAll())
 	for _, ns := range netnses {
 		_ = unix.Unmount(ns, unix.MNT_DETACH)
 		if err := os.Remove(ns); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -174,7 +199,13 @@ func (n *Node) Stop() error {
 	if err := os.RemoveAll(n.Dir); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if n.statePID != 0 {
+		_ = os.Remove(statePath(n.statePID))
+	}
+	return nil
 }
 
 // deletePods deletes the pods bound to the node, at once, and waits

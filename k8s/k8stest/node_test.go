@@ -50,26 +50,7 @@ func TestNodeRunsASitePod(t *testing.T) {
 	assert.Len(t, ids, 4, "two sandboxes and two simagent containers: %v", ids)
 
 	require.NoError(t, pods.Delete(ctx, e.Client, ps))
-	waitNoContainers(t, n)
+	require.NoError(t, n.WaitNoContainers(ctx, 4*time.Minute))
 	require.NoError(t, n.Stop())
 	assert.Empty(t, n.Leftovers())
-}
-
-// waitNoContainers waits until kubelet removed every container and
-// sandbox of the deleted pods from containerd (its garbage collection
-// runs once a minute).
-func waitNoContainers(t *testing.T, n *k8stest.Node) {
-	t.Helper()
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		ids, err := n.Containers(t.Context())
-		require.NoError(t, err)
-		if len(ids) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("containerd still holds %v", ids)
-		}
-		time.Sleep(time.Second)
-	}
 }

@@ -180,9 +180,7 @@ func TestRunOnANode(t *testing.T) {
 }
 
 // requireNothingLeft checks that no pod or Chaos object of any run is in
-// the namespace, and waits until containerd holds no container or
-// sandbox (kubelet removes those of deleted pods in its garbage
-// collection, once a minute).
+// the namespace, and waits until containerd holds no container or sandbox.
 func requireNothingLeft(t *testing.T, e *k8stest.Env, n *k8stest.Node) {
 	t.Helper()
 	ctx := t.Context()
@@ -195,18 +193,7 @@ func requireNothingLeft(t *testing.T, e *k8stest.Env, n *k8stest.Node) {
 	objs, err := chaos.NewClient(e.Client, nil).Leftovers(ctx, ns, "")
 	require.NoError(t, err)
 	assert.Empty(t, objs, "Chaos objects")
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		ids, err := n.Containers(ctx)
-		require.NoError(t, err)
-		if len(ids) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("containerd still holds %v", ids)
-		}
-		time.Sleep(time.Second)
-	}
+	require.NoError(t, n.WaitNoContainers(ctx, 4*time.Minute))
 }
 
 func prefixAddr(n *k8stest.Node) string {
