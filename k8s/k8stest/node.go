@@ -364,18 +364,39 @@ registerNode: true
 		"--root-dir", n.path("kubelet"), "--cert-dir", n.path("kubelet", "pki"), "--hostname-override", n.Name, "--node-ip", n.IP.String(), "--v", "1")
 }
 
-// makeCgroupRoot makes cgroupRoot in every v1 hierarchy (kubelet wants it
-// there), its cpuset's CPUs and memory nodes those of the root.
-func (n *Node) makeCgroupRoot() error {
-	hs, err := filepath.Glob("/sys/fs/cgroup/*")
-	if err != nil {
-		return err
+// cgroupHierarchies are the cgroup hierarchies' mount points: the one
+// of cgroup v2 (GitHub's runners), or each v1 controller's (this host).
+func cgroupHierarchies() []string {
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return []string{"/sys/fs/cgroup"}
 	}
-	for _, h := range hs {
-		d := filepath.Join(h, n.cgroupRoot)
+	var out []string
+	ents, _ := os.ReadDir("/sys/fs/cgroup")
+	for _, e := range ents {
+		if e.IsDir() {
+			out = append(out, filepath.Join("/sys/fs/cgroup", e.Name()))
+		}
+	}
+	return out
+}
+
+// cgroupDirs are the node's cgroupRoot in every hierarchy.
+func (n *Node) cgroupDirs() []string {
+	var out []string
+	for _, h := range cgroupHierarchies() {
+		out = append(out, filepath.Join(h, n.cgroupRoot))
+	}
+	return out
+}
+
+// makeCgroupRoot makes cgroupRoot in every hierarchy (kubelet wants it
+// there), a v1 cpuset's CPUs and memory nodes those of the root.
+func (n *Node) makeCgroupRoot() error {
+	for _, d := range n.cgroupDirs() {
 		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("cgroup %s: %w", d, err)
 		}
+		h := filepath.Dir(d)
 		if filepath.Base(h) != "cpuset" {
 			continue
 		}

@@ -295,11 +295,10 @@ func (n *Node) unmountAll() error {
 }
 
 // removeCgroups removes the cgroup tree kubelet made under cgroupRoot in
-// every v1 hierarchy, deepest first.
+// every hierarchy, deepest first.
 func (n *Node) removeCgroups() error {
-	roots, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", strings.TrimPrefix(n.cgroupRoot, "/")))
 	var errs []error
-	for _, root := range roots {
+	for _, root := range n.cgroupDirs() {
 		var dirs []string
 		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
@@ -382,8 +381,10 @@ func (n *Node) Leftovers() []string {
 			}
 		}
 	}
-	if roots, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", strings.TrimPrefix(n.cgroupRoot, "/"))); len(roots) > 0 {
-		out = append(out, "cgroups "+strings.Join(roots, " "))
+	for _, d := range n.cgroupDirs() {
+		if _, err := os.Stat(d); err == nil {
+			out = append(out, "cgroup "+d)
+		}
 	}
 	for _, d := range n.newDirs {
 		if ents, err := os.ReadDir(d); err == nil && len(ents) == 0 {

@@ -70,27 +70,28 @@ func sweepDeadNodes() error {
 // pods' processes: none once kubelet removed the pods) and waits until
 // they are gone.
 func (n *Node) killCgroupProcs() error {
-	root := filepath.Join("/sys/fs/cgroup/pids", n.cgroupRoot)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var pids []int
-		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
-				return nil
-			}
-			b, _ := os.ReadFile(p)
-			for _, f := range strings.Fields(string(b)) {
-				if pid, err := strconv.Atoi(f); err == nil {
-					pids = append(pids, pid)
+		for _, root := range n.cgroupDirs() {
+			_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+					return nil
 				}
-			}
-			return nil
-		})
+				b, _ := os.ReadFile(p)
+				for _, f := range strings.Fields(string(b)) {
+					if pid, err := strconv.Atoi(f); err == nil {
+						pids = append(pids, pid)
+					}
+				}
+				return nil
+			})
+		}
 		if len(pids) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("processes %v in %s outlived SIGKILL", pids, root)
+			return fmt.Errorf("processes %v in cgroup %s outlived SIGKILL", pids, n.cgroupRoot)
 		}
 		for _, pid := range pids {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
