@@ -41,8 +41,8 @@ var nodePool = netip.MustParsePrefix("198.19.240.0/20")
 // refuses a loopback address as the node IP, but not another address on
 // lo; this kernel has no dummy links). Everything it made on the host
 // is removed by Stop: processes, links, state directories, cgroups,
-// the address on lo, kubelet's iptables chains (unless another kubelet
-// runs: they are every kubelet's), log links. When a test process is
+// the address on lo, kubelet's iptables chains (by the last node to stop,
+// when no other kubelet runs: they are every kubelet's), log links. When a test process is
 // killed, the next Node removes what its node left (its state is saved in
 // the cache directory while it runs). One Node a process.
 type Node struct {
@@ -58,7 +58,8 @@ type Node struct {
 	env        *Env
 	socket     string
 	claimed    bool
-	statePID   int // whose state file (node_sweep.go) to remove, once stopped
+	statePID   int      // whose state file (node_sweep.go) to remove, once stopped
+	kubelets   *os.File // kubeletsLock, held shared while kubelet may run
 	bridge     string
 	cgroupRoot string
 	procs      []*proc
@@ -318,6 +319,14 @@ func (n *Node) importImages(ctx context.Context, images []Image) error {
 }
 
 func (n *Node) startKubelet(ctx context.Context) error {
+	f, err := kubeletsLock()
+	if err != nil {
+		return err
+	}
+	n.kubelets = f
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+		return err
+	}
 	u, err := n.env.env.ControlPlane.AddUser(envtest.User{Name: "snmpchaos-node", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return err

@@ -80,11 +80,36 @@ func (c chain) exists() bool {
 	return exec.Command(c.cmd, "-w", "-t", c.table, "-n", "-L", c.name).Run() == nil
 }
 
-// otherKubelet reports whether a kubelet other than this node's runs on
-// the host (another test's node, or a real one): it owns kubelet's
-// iptables chains, which every kubelet shares and re-creates within a
-// minute when they go.
-func otherKubelet() bool {
+// Kubelet's iptables chains are every kubelet's: each makes them and
+// re-creates them within a minute when they go. Every node holds a shared
+// lock on kubeletsLock while its kubelet may run; the chains are removed
+// (and checked for) only under the exclusive lock, by the last node to
+// stop, and only when no kubelet process runs at all (a real one would
+// own them).
+func kubeletsLock() (*os.File, error) {
+	if err := os.MkdirAll(Cache(), 0o755); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(filepath.Join(Cache(), "kubelets.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+}
+
+// lastKubelet runs fn when no node holds kubeletsLock and no kubelet
+// process runs, holding the lock exclusively; it reports whether it did.
+func lastKubelet(fn func()) bool {
+	f, err := kubeletsLock()
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil || anyKubelet() {
+		return false
+	}
+	fn()
+	return true
+}
+
+// anyKubelet reports whether a kubelet process runs on the host.
+func anyKubelet() bool {
 	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
 	for _, f := range comms {
 		if b, err := os.ReadFile(f); err == nil && strings.TrimSpace(string(b)) == "kubelet" {
@@ -186,11 +211,15 @@ func (n *Node) Stop() error {
 			}
 		}
 	}
-	if !otherKubelet() {
+	if n.kubelets != nil {
+		n.kubelets.Close() // the shared lock goes with it
+		n.kubelets = nil
+	}
+	lastKubelet(func() {
 		for _, c := range kubeletChains() {
 			errs = append(errs, c.remove())
 		}
-	}
+	})
 	errs = append(errs, n.removeCgroups(), n.removeLogLinks())
 	for i := len(n.newDirs) - 1; i >= 0; i-- {
 		// Only when empty: another node's containerd may use it by now.
@@ -374,13 +403,13 @@ func (n *Node) Leftovers() []string {
 	if _, err := os.Stat(n.Dir); err == nil {
 		out = append(out, "directory "+n.Dir)
 	}
-	if !otherKubelet() {
+	lastKubelet(func() {
 		for _, c := range kubeletChains() {
 			if c.exists() {
 				out = append(out, fmt.Sprintf("%s chain %s in table %s", c.cmd, c.name, c.table))
 			}
 		}
-	}
+	})
 	for _, d := range n.cgroupDirs() {
 		if _, err := os.Stat(d); err == nil {
 			out = append(out, "cgroup "+d)
