@@ -63,7 +63,6 @@ type Node struct {
 	bridge     string
 	cgroupRoot string
 	procs      []*proc
-	newDirs    []string // fixed directories containerd and kubelet make, not there before
 	stopped    bool
 }
 
@@ -147,7 +146,6 @@ func startNode(ctx context.Context, e *Env, images []Image) (*Node, error) {
 	if err := n.saveState(); err != nil {
 		return n, err
 	}
-	n.newDirs = missingDirs()
 	for _, step := range []func(context.Context) error{n.startContainerd, func(ctx context.Context) error { return n.importImages(ctx, images) }, n.startKubelet, n.startScheduler, n.waitReady} {
 		if err := step(ctx); err != nil {
 			return n, err

@@ -140,27 +140,22 @@ func (c chain) remove() error {
 
 // fixedDirs are directories containerd and kubelet make at fixed paths,
 // parents first: the shims' socket directory (containerd 1.6 has no
-// setting for it) and kubelet's container log links.
+// setting for it) and kubelet's container log links. Like the iptables
+// chains they are shared: the last node to stop removes them when empty.
 var fixedDirs = []string{"/run/containerd", "/run/containerd/s", containerLogs}
 
-// missingDirs are the fixedDirs not there now: those Stop removes when
-// they are empty.
-func missingDirs() []string {
-	var out []string
-	for _, d := range fixedDirs {
-		if _, err := os.Stat(d); errors.Is(err, os.ErrNotExist) {
-			out = append(out, d)
-		}
+// removeFixedDirs removes the fixedDirs that are empty, deepest first.
+func removeFixedDirs() {
+	for i := len(fixedDirs) - 1; i >= 0; i-- {
+		_ = os.Remove(fixedDirs[i]) // only when empty
 	}
-	return out
 }
 
 // Stop stops the node and removes what it made: the Node object and any
 // pod still bound to it, kubelet and kube-scheduler, what is left in
 // containerd (tasks, containers, the sandboxes' network namespaces), then
 // containerd, mounts under Dir, the bridge link, the address on lo, kubelet's
-// cgroups, iptables chains, container log links and the fixed directories
-// containerd and kubelet made (fixedDirs, when empty), and Dir. It is safe
+// cgroups, iptables chains, container log links, and Dir. It is safe
 // to call twice.
 func (n *Node) Stop() error {
 	if n.stopped {
@@ -219,12 +214,9 @@ func (n *Node) Stop() error {
 		for _, c := range kubeletChains() {
 			errs = append(errs, c.remove())
 		}
+		removeFixedDirs()
 	})
 	errs = append(errs, n.removeCgroups(), n.removeLogLinks())
-	for i := len(n.newDirs) - 1; i >= 0; i-- {
-		// Only when empty: another node's containerd may use it by now.
-		_ = os.Remove(n.newDirs[i])
-	}
 	if err := os.RemoveAll(n.Dir); err != nil {
 		errs = append(errs, err)
 	}
@@ -409,15 +401,15 @@ func (n *Node) Leftovers() []string {
 				out = append(out, fmt.Sprintf("%s chain %s in table %s", c.cmd, c.name, c.table))
 			}
 		}
+		for _, d := range fixedDirs {
+			if ents, err := os.ReadDir(d); err == nil && len(ents) == 0 {
+				out = append(out, "directory "+d)
+			}
+		}
 	})
 	for _, d := range n.cgroupDirs() {
 		if _, err := os.Stat(d); err == nil {
 			out = append(out, "cgroup "+d)
-		}
-	}
-	for _, d := range n.newDirs {
-		if ents, err := os.ReadDir(d); err == nil && len(ents) == 0 {
-			out = append(out, "directory "+d)
 		}
 	}
 	links, _ := n.logLinks()

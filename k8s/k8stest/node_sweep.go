@@ -1,6 +1,8 @@
 package k8stest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,6 +117,18 @@ func (n *Node) killShims() {
 		}
 		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		// A killed shim leaves its socket: containerd 1.6 names it
+		// /run/containerd/s/<sha256 of address/namespace/id>.
+		flag := map[string]string{}
+		for i := 1; i+1 < len(args); i++ {
+			if strings.HasPrefix(args[i], "-") {
+				flag[strings.TrimLeft(args[i], "-")] = args[i+1]
+			}
+		}
+		if flag["namespace"] != "" && flag["id"] != "" {
+			sum := sha256.Sum256([]byte(filepath.Join(n.socket, flag["namespace"], flag["id"])))
+			_ = os.Remove(filepath.Join("/run/containerd/s", hex.EncodeToString(sum[:])))
 		}
 	}
 }
