@@ -120,18 +120,34 @@ func ReadFDTable(withTargets bool) (targets map[int]string, sockets map[uint64]b
 	return targets, sockets, n, nil
 }
 
+// procTableReads bounds the reads of one /proc/net/udp table. The kernel
+// prints the table a page (32 sockets) per read and finds where it left off
+// by counting sockets from the start of its hash table again, so a socket
+// another process opens or closes in between shifts the count and a line
+// can be skipped (two make tests at once lost 3 of a poller's 30 sockets
+// so). A table is read again until a read finds none of the sockets asked
+// for that the earlier reads missed: the union is every socket that existed
+// through the reads.
+const procTableReads = 4
+
 // readUDP returns the UDP sockets among inodes.
 func readUDP(inodes map[uint64]bool) (map[uint64]UDPSocket, error) {
 	out := make(map[uint64]UDPSocket)
 	for _, f := range []string{"/proc/net/udp", "/proc/net/udp6"} {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) && f == "/proc/net/udp6" {
-				continue // no IPv6
+		for k := range procTableReads {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) && f == "/proc/net/udp6" {
+					break // no IPv6
+				}
+				return nil, procErr(err)
 			}
-			return nil, procErr(err)
+			n := len(out)
+			parseUDPTable(data, inodes, out)
+			if k > 0 && len(out) == n {
+				break
+			}
 		}
-		parseUDPTable(data, inodes, out)
 	}
 	return out, nil
 }

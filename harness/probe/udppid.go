@@ -156,21 +156,33 @@ func (r *PIDReader) sockets(out *UDPReading, inodes map[uint64]bool) error {
 		if six {
 			read = r.fs.NetUDP6
 		}
-		lines, err := read()
-		if err != nil {
-			if six && errors.Is(err, os.ErrNotExist) {
-				continue
+		// Read again until no socket the earlier reads missed shows up
+		// (see procTableReads).
+		seen := make(map[uint64]UDPSocket)
+		for k := range procTableReads {
+			lines, err := read()
+			if err != nil {
+				if six && errors.Is(err, os.ErrNotExist) {
+					break
+				}
+				return fmt.Errorf("%w: net/udp: %w", ErrNoUDPView, err)
 			}
-			return fmt.Errorf("%w: net/udp: %w", ErrNoUDPView, err)
+			n := len(seen)
+			for _, l := range lines {
+				if !inodes[l.Inode] {
+					continue
+				}
+				s := UDPSocket{Inode: l.Inode, Local: addrPort(l.LocalAddr, l.LocalPort), Remote: addrPort(l.RemAddr, l.RemPort), RxQueue: l.RxQueue}
+				if l.Drops != nil {
+					s.Drops = *l.Drops
+				}
+				seen[l.Inode] = s
+			}
+			if k > 0 && len(seen) == n {
+				break
+			}
 		}
-		for _, l := range lines {
-			if !inodes[l.Inode] {
-				continue
-			}
-			s := UDPSocket{Inode: l.Inode, Local: addrPort(l.LocalAddr, l.LocalPort), Remote: addrPort(l.RemAddr, l.RemPort), RxQueue: l.RxQueue}
-			if l.Drops != nil {
-				s.Drops = *l.Drops
-			}
+		for _, s := range seen {
 			out.Sockets = append(out.Sockets, s)
 		}
 	}
