@@ -127,10 +127,14 @@ type scalePoller struct {
 	name string
 	// open makes the poller for n devices: prepare sets up what it keeps
 	// per device in a steady state (before the clock starts), poll polls.
-	open  func(n int) (prepare, poll func(ctx context.Context, i int, addr netip.AddrPort) error, closeFn func())
-	alive bool // still passing in the search
-	best  *scaleRun
-	fail  int // smallest size failed
+	open func(n int) (prepare, poll func(ctx context.Context, i int, addr netip.AddrPort) error, closeFn func())
+	// everyDevice prepares all n devices, not only those the window
+	// polls: what it keeps per device (a connected socket) is held for
+	// every device a real deployment polls, whenever it is polled.
+	everyDevice bool
+	alive       bool // still passing in the search
+	best        *scaleRun
+	fail        int // smallest size failed
 }
 
 func scaleCheck(vbs []Varbind, got [2]int) error {
@@ -206,7 +210,7 @@ func scalePollers() []*scalePoller {
 				return gosnmpPoll(g)
 			}, func() {}
 		}},
-		{name: "gosnmp-cached", open: func(n int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
+		{name: "gosnmp-cached", everyDevice: true, open: func(n int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
 			// One long-lived client per device, connected beforehand (a
 			// device's polls never overlap: one per period).
 			clients := make([]*gosnmp.GoSNMP, n)
@@ -257,7 +261,11 @@ func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePolle
 	count := int(int64(n) * int64(total) / int64(scalePeriod))
 	count = min(count, n)
 	if prepare != nil {
-		for i := range count {
+		prepared := count
+		if sp.everyDevice {
+			prepared = n
+		}
+		for i := range prepared {
 			if err := prepare(context.Background(), i, netip.AddrPortFrom(addAddr4(scaleBase, i), out.Port)); err != nil {
 				return &scaleRun{devices: n, why: fmt.Sprintf("setting up device %d: %v", i, err)}
 			}
