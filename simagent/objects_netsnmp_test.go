@@ -22,6 +22,13 @@ import (
 // snmpd and simagent.
 func snmpdRecording(t *testing.T, conf string) (*netsnmptest.Snmpd, *mib.Store) {
 	t.Helper()
+	sd, s, _ := snmpdWalk(t, conf)
+	return sd, s
+}
+
+// snmpdWalk is snmpdRecording with the walk's text.
+func snmpdWalk(t *testing.T, conf string) (*netsnmptest.Snmpd, *mib.Store, string) {
+	t.Helper()
 	sd := netsnmptest.StartSnmpd(t, "rocommunity public 127.0.0.1\n"+conf)
 	out := snmpTool(t, "snmpwalk", "2c", "-On", sd.Addr, ".1")
 	path := filepath.Join(t.TempDir(), "snmpd.walk")
@@ -29,7 +36,7 @@ func snmpdRecording(t *testing.T, conf string) (*netsnmptest.Snmpd, *mib.Store) 
 	s, err := mib.LoadFile(path)
 	require.NoError(t, err)
 	require.Greater(t, s.Len(), 100, "snmpd's walk")
-	return sd, s
+	return sd, s, out
 }
 
 // outcome classifies one line of snmpget -On output: a value, or which
@@ -123,13 +130,7 @@ func walkNames(out string) []string {
 // test records it again (at most 3 times).
 func TestBulkCapAndLargeGetsMatchSnmpd(t *testing.T) {
 	for attempt := 1; ; attempt++ {
-		sd := netsnmptest.StartSnmpd(t, "rocommunity public 127.0.0.1\n")
-		out := snmpTool(t, "snmpwalk", "2c", "-On", sd.Addr, ".1")
-		path := filepath.Join(t.TempDir(), "snmpd.walk")
-		require.NoError(t, os.WriteFile(path, []byte(out), 0o600))
-		store, err := mib.LoadFile(path)
-		require.NoError(t, err)
-		require.Greater(t, store.Len(), 100, "snmpd's walk")
+		sd, store, out := snmpdWalk(t, "")
 		f := startFleet(t, Config{Listen: netip.MustParseAddrPort("127.17.41.1:0"), Store: store, Clock: frozen()})
 		diffs := bulkCapDiffs(t, netip.MustParseAddrPort(sd.Addr), f.Addr(0))
 		if len(diffs) == 0 {
