@@ -114,25 +114,16 @@ func parseMessage(b []byte) (m message, err error) {
 // never reused), capped so that appending to one cannot overwrite the
 // next.
 func parseVarbinds(vbl []byte) ([]Varbind, error) {
-	// A first pass counts the varbinds and the arcs of their names and OID
-	// values, so that one allocation of each holds them all (a bound by
-	// the list's length would be about twice the size).
-	n, total := 0, 0
+	n := 0
 	for r := ber.NewReader(vbl); r.Len() > 0; n++ {
-		vb, err := r.Expect(ber.TagSequence)
-		if err != nil {
+		if _, err := r.Expect(ber.TagSequence); err != nil {
 			return nil, err
-		}
-		vr := ber.NewReader(vb)
-		if name, err := vr.Expect(ber.TagOID); err == nil {
-			total += arcs(name)
-		}
-		if tag, c, err := vr.Next(); err == nil && tag == ber.TagOID {
-			total += arcs(c)
 		}
 	}
 	out := make([]Varbind, n)
-	arena := make([]uint32, 0, total)
+	// Each arc takes at least one octet, and each OID at least two more
+	// (tag and length) than it has arcs less one: the arena never moves.
+	arena := make([]uint32, 0, len(vbl))
 	r := ber.NewReader(vbl)
 	for i := range out {
 		vb, _ := r.Expect(ber.TagSequence)
