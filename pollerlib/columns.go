@@ -44,7 +44,8 @@ func (p *Poller) walkColumns(ctx context.Context, s *session, columns []OID, fn 
 	for i := range active {
 		active[i] = i
 	}
-	var oids []OID
+	oids := make([]OID, 0, len(columns))
+	ended := make([]bool, len(columns)) // per response: which of active[:n] ended
 	for len(active) > 0 {
 		m := s.currentMode()
 		n := len(active)
@@ -83,7 +84,7 @@ func (p *Poller) walkColumns(ctx context.Context, s *session, columns []OID, fn 
 		if err != nil {
 			return err
 		}
-		ended := make([]bool, n)
+		clear(ended)
 		for k, vb := range vbs {
 			j := k % n
 			if ended[j] {
