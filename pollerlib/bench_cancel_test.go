@@ -62,7 +62,7 @@ func BenchmarkCancelLatency(b *testing.B) {
 	b.ReportMetric(float64(pct(base, 0.5).Microseconds()), "gosnmp-p50-µs")
 	b.Logf("pollerlib (timeout 5s): p50 %s, p99 %s, max %s over %d cancels", pct(lat, 0.5), pct(lat, 0.99), pct(lat, 1), len(lat))
 	b.Logf("gosnmp (timeout 1s, baseline): p50 %s, max %s over %d cancels", pct(base, 0.5), pct(base, 1), len(base))
-	ratio := float64(pct(lat, 0.99)) / float64(max(pct(base, 0.5), time.Microsecond))
+	// p50 against p50: gosnmp's 5 samples have no p99 of their own.
 	b.Log(benchutil.Verdict("cancel latency", pct(lat, 0.99) <= 50*time.Millisecond,
-		"pollerlib p99 %s (target <= 50ms), %.4fx gosnmp's p50 %s", pct(lat, 0.99), ratio, pct(base, 0.5)))
+		"pollerlib p99 %s (target <= 50ms); p50 %s against gosnmp's p50 %s", pct(lat, 0.99), pct(lat, 0.5), pct(base, 0.5)))
 }
