@@ -1,9 +1,6 @@
 package probe
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -70,9 +67,13 @@ func ReadProc() (Proc, error) {
 	if err != nil {
 		return Proc{FDs: -1}, err
 	}
-	udp, err := readUDP(inodes)
-	if err != nil {
+	var buf []byte
+	udp, err := readUDPTables("/proc/net", inodes, &buf)
+	if errors.Is(err, errTableTooLarge) {
 		return Proc{FDs: n}, err
+	}
+	if err != nil {
+		return Proc{FDs: n}, procErr(err)
 	}
 	return Proc{FDs: n, UDP: udp}, nil
 }
@@ -118,90 +119,6 @@ func ReadFDTable(withTargets bool) (targets map[int]string, sockets map[uint64]b
 		}
 	}
 	return targets, sockets, n, nil
-}
-
-// procTableReads bounds the reads of one /proc/net/udp table. The kernel
-// prints the table a page (32 sockets) per read and finds where it left off
-// by counting sockets from the start of its hash table again, so a socket
-// another process opens or closes in between shifts the count and a line
-// can be skipped (two make tests at once lost 3 of a poller's 30 sockets
-// so). A table is read again until a read finds none of the sockets asked
-// for that the earlier reads missed: the union is every socket that existed
-// through the reads.
-const procTableReads = 4
-
-// readUDP returns the UDP sockets among inodes.
-func readUDP(inodes map[uint64]bool) (map[uint64]UDPSocket, error) {
-	out := make(map[uint64]UDPSocket)
-	for _, f := range []string{"/proc/net/udp", "/proc/net/udp6"} {
-		for k := range procTableReads {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				if errors.Is(err, os.ErrNotExist) && f == "/proc/net/udp6" {
-					break // no IPv6
-				}
-				return nil, procErr(err)
-			}
-			n := len(out)
-			parseUDPTable(data, inodes, out)
-			if k > 0 && len(out) == n {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-// parseUDPTable adds the sockets of a /proc/net/udp{,6} table whose inode
-// is in inodes to out.
-func parseUDPTable(data []byte, inodes map[uint64]bool, out map[uint64]UDPSocket) {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	first := true
-	for sc.Scan() {
-		if first { // header
-			first = false
-			continue
-		}
-		f := strings.Fields(sc.Text())
-		if len(f) < 10 {
-			continue
-		}
-		ino, err := strconv.ParseUint(f[9], 10, 64)
-		if err != nil || !inodes[ino] {
-			continue
-		}
-		u := UDPSocket{Inode: ino, Local: parseProcAddr(f[1]), Remote: parseProcAddr(f[2])}
-		if _, rx, ok := strings.Cut(f[4], ":"); ok {
-			u.RxQueue, _ = strconv.ParseUint(rx, 16, 64)
-		}
-		if len(f) > 12 {
-			u.Drops, _ = strconv.ParseUint(f[12], 10, 64)
-		}
-		out[ino] = u
-	}
-}
-
-// parseProcAddr reads "0100007F:0035" (IPv4) or a 32-hex-digit IPv6
-// address with a port: each 32-bit word is in host (little-endian) order.
-func parseProcAddr(s string) netip.AddrPort {
-	h, p, ok := strings.Cut(s, ":")
-	if !ok {
-		return netip.AddrPort{}
-	}
-	port, err := strconv.ParseUint(p, 16, 16)
-	if err != nil {
-		return netip.AddrPort{}
-	}
-	b, err := hex.DecodeString(h)
-	if err != nil || (len(b) != 4 && len(b) != 16) {
-		return netip.AddrPort{}
-	}
-	for i := 0; i+4 <= len(b); i += 4 {
-		b[i], b[i+1], b[i+2], b[i+3] = b[i+3], b[i+2], b[i+1], b[i]
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return netip.AddrPortFrom(a.Unmap(), uint16(port))
 }
 
 // HeapReader reads heap figures from runtime/metrics, which unlike

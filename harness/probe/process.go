@@ -15,7 +15,8 @@ import (
 // ProcessView is what the OS shows of a process and its descendants: the
 // tree's open descriptors, UDP sockets (its descriptors matched to
 // /proc/PID/net/udp and udp6, the tables of its own network namespace),
-// threads and resident memory. /proc is read with prometheus/procfs.
+// threads and resident memory. /proc is read with prometheus/procfs, the
+// socket tables by readUDPTables.
 type ProcessView struct {
 	PID     int    `json:"pid"`
 	Command string `json:"command"`

@@ -2,15 +2,14 @@ package probe
 
 // Another process's UDP view, by PID: the Udp and Udp6 counters of its
 // network namespace (/proc/PID/net/snmp and snmp6) and its UDP sockets
-// (/proc/PID/net/udp{,6} matched by inode to /proc/PID/fd), parsed by
-// github.com/prometheus/procfs. This process's own sockets are read by
+// (/proc/PID/net/udp{,6} matched by inode to /proc/PID/fd). The counters
+// and descriptors are parsed by github.com/prometheus/procfs, the socket
+// tables by readUDPTables, shared with ReadProc. This process's own sockets are read by
 // ReadProc; ReadUDPCounters(0) reads its namespace's counters.
 
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -74,11 +73,13 @@ func (r UDPReading) Kernel() UDPCounters { return r.UDP.Add(r.UDP6) }
 // Linux, or the process is gone).
 var ErrNoUDPView = errors.New("harness: /proc/PID/net not readable")
 
-// PIDReader reads one process's UDP counters and sockets, by PID.
+// PIDReader reads one process's UDP counters and sockets, by PID. It is
+// not safe for concurrent use.
 type PIDReader struct {
 	pid  int
-	fs   procfs.FS // rooted at /proc/PID, so net/* is that process's namespace
+	root string // /proc/PID or /proc/self, so net/* is that process's namespace
 	proc procfs.Proc
+	buf  []byte // the socket tables' read buffer, kept between reads
 }
 
 // NewPIDReader returns a reader for process pid (0: this process).
@@ -87,11 +88,13 @@ func NewPIDReader(pid int) (*PIDReader, error) {
 	if pid > 0 {
 		root = "/proc/" + strconv.Itoa(pid)
 	}
-	fs, err := procfs.NewFS(root)
-	if err != nil {
+	if _, err := os.Stat(root + "/net"); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoUDPView, err)
 	}
-	var p procfs.Proc
+	var (
+		p   procfs.Proc
+		err error
+	)
 	if pid > 0 {
 		p, err = procfs.NewProc(pid)
 	} else {
@@ -100,7 +103,7 @@ func NewPIDReader(pid int) (*PIDReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoUDPView, err)
 	}
-	return &PIDReader{pid: pid, fs: fs, proc: p}, nil
+	return &PIDReader{pid: pid, root: root, proc: p}, nil
 }
 
 // Counters reads only the namespace's Udp and Udp6 counters.
@@ -149,42 +152,15 @@ func (r *PIDReader) counters(out *UDPReading) error {
 	return nil
 }
 
-// sockets fills out's sockets: those of the process among inodes.
+// sockets fills out's sockets: those of the process among inodes, from
+// its namespace's tables (see readUDPTables).
 func (r *PIDReader) sockets(out *UDPReading, inodes map[uint64]bool) error {
-	for _, six := range []bool{false, true} {
-		read := r.fs.NetUDP
-		if six {
-			read = r.fs.NetUDP6
-		}
-		// Read again until no socket the earlier reads missed shows up
-		// (see procTableReads).
-		seen := make(map[uint64]UDPSocket)
-		for k := range procTableReads {
-			lines, err := read()
-			if err != nil {
-				if six && errors.Is(err, os.ErrNotExist) {
-					break
-				}
-				return fmt.Errorf("%w: net/udp: %w", ErrNoUDPView, err)
-			}
-			n := len(seen)
-			for _, l := range lines {
-				if !inodes[l.Inode] {
-					continue
-				}
-				s := UDPSocket{Inode: l.Inode, Local: addrPort(l.LocalAddr, l.LocalPort), Remote: addrPort(l.RemAddr, l.RemPort), RxQueue: l.RxQueue}
-				if l.Drops != nil {
-					s.Drops = *l.Drops
-				}
-				seen[l.Inode] = s
-			}
-			if k > 0 && len(seen) == n {
-				break
-			}
-		}
-		for _, s := range seen {
-			out.Sockets = append(out.Sockets, s)
-		}
+	socks, err := readUDPTables(r.root+"/net", inodes, &r.buf)
+	if err != nil {
+		return fmt.Errorf("%w: net/udp: %w", ErrNoUDPView, err)
+	}
+	for _, s := range socks {
+		out.Sockets = append(out.Sockets, s)
 	}
 	slices.SortFunc(out.Sockets, func(a, b UDPSocket) int { return cmpU64(a.Inode, b.Inode) })
 	return nil
@@ -212,14 +188,6 @@ func val(p *float64) uint64 {
 		return 0
 	}
 	return uint64(*p)
-}
-
-func addrPort(ip net.IP, port uint64) netip.AddrPort {
-	a, ok := netip.AddrFromSlice(ip)
-	if !ok {
-		return netip.AddrPort{}
-	}
-	return netip.AddrPortFrom(a.Unmap(), uint16(port))
 }
 
 func cmpU64(a, b uint64) int {
