@@ -56,7 +56,7 @@ k8s-deps:
 	bash scripts/k8s-binaries.sh
 
 k8s-test: k8s-deps
-	$(GO) test -race -count=1 -timeout 15m -v ./k8s/... ./cmd/snmpchaos/ -run 'K8s|APIServer|ServerSide|Manifests|Check|Build|Node'
+	$(GO) test -race -count=1 -timeout 15m -v ./k8s/... ./cmd/snmpchaos/ -run 'K8s|APIServer|ServerSide|Manifests|Check|Build|Node|Plan|Start'
 
 # The container image of k8s/Dockerfile (simagent and snmpchaos, static,
 # FROM scratch): no base image is pulled.

@@ -36,8 +36,8 @@ type runConfig struct {
 	processes    int
 	processesSet bool
 	simagent     string
-	// k8s is a k8s-mode run's cluster.
-	k8s *K8s
+	// k8s runs a k8s-mode run's sites (WithK8s).
+	k8s K8sProvider
 }
 
 func newRunConfig(opts []Option) runConfig {

@@ -16,8 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/snmpchaos/snmpchaos/harness"
 	"github.com/snmpchaos/snmpchaos/k8s/chaos"
+	"github.com/snmpchaos/snmpchaos/k8s/k8smode"
 	"github.com/snmpchaos/snmpchaos/k8s/pods"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
@@ -74,8 +74,8 @@ func checkK8sFlags(o *runOptions) error {
 // printK8sPlan writes, as one YAML stream, what a k8s-mode run of sc
 // would create: the site pods (the control token redacted) and each
 // phase's Chaos Mesh experiments, every one checked as the run checks it.
-func printK8sPlan(ctx context.Context, w io.Writer, sc *scenarios.Scenario, k harness.K8s, seed uint64) error {
-	plan, err := harness.PlanK8s(ctx, sc, k, harness.K8sRunID(sc.Name), seed)
+func printK8sPlan(ctx context.Context, w io.Writer, sc *scenarios.Scenario, k k8smode.Cluster, seed uint64) error {
+	plan, err := k.Plan(ctx, sc, k8smode.RunID(sc.Name), seed)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/harness"
 	"github.com/snmpchaos/snmpchaos/harness/daemon"
+	"github.com/snmpchaos/snmpchaos/k8s/k8smode"
 	"github.com/snmpchaos/snmpchaos/k8s/pods"
 	"github.com/snmpchaos/snmpchaos/scenarios"
 )
@@ -205,7 +206,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "snmpchaos run: k8s mode: %v\n", err)
 			return exitFail
 		}
-		opts = append(opts, harness.WithK8s(harness.K8s{Client: c, Namespace: ns, Image: o.k8sImage}))
+		opts = append(opts, harness.WithK8s(k8smode.Cluster{Client: c, Namespace: ns, Image: o.k8sImage}))
 	}
 	fmt.Fprintf(stderr, "snmpchaos: running %s (%d agents, %s) with poller %s, seed %d (replay with --seed %d); reports go to %s\n",
 		sc.Name, eff.Fleet.Agents, eff.TotalDuration(), o.poller, seed, seed, out)
@@ -268,9 +269,9 @@ func dryRun(ctx context.Context, o *runOptions, sc *scenarios.Scenario, stdout, 
 	if ns == "" {
 		ns = "snmpchaos"
 	}
-	if err := printK8sPlan(ctx, stdout, eff, harness.K8s{Namespace: ns, Image: o.k8sImage}, runSeed(o, eff)); err != nil {
+	if err := printK8sPlan(ctx, stdout, eff, k8smode.Cluster{Namespace: ns, Image: o.k8sImage}, runSeed(o, eff)); err != nil {
 		fmt.Fprintf(stderr, "snmpchaos run: --dry-run: %v\n", err)
-		if errors.Is(err, harness.ErrBadInput) {
+		if errors.Is(err, scenarios.ErrInvalid) {
 			return exitUsage
 		}
 		return exitFail

@@ -87,6 +87,23 @@ type role struct {
 	// harness, when not nil, lists the only harness packages it may
 	// depend on (nil: any).
 	harness []string
+	// external lists trees of other modules' packages it must not depend
+	// on ("k8s.io").
+	external []string
+}
+
+// kubernetes are the Kubernetes and Chaos Mesh libraries: only k8s/ and
+// cmd/ may bring them in.
+var kubernetes = []string{"k8s.io", "sigs.k8s.io", "github.com/chaos-mesh"}
+
+// noK8s adds to r what keeps a package free of k8s mode: nothing under
+// k8s/ and none of the Kubernetes libraries, so that its users (a poller
+// author's test on harness/harnesstest) neither compile nor download
+// them. k8s mode reaches the harness only as a k8sapi.Provider value.
+func noK8s(r role) role {
+	r.deny = append(r.deny, "k8s")
+	r.external = append(r.external, kubernetes...)
+	return r
 }
 
 // rule gives a role to a package, or to a tree of them.
@@ -103,41 +120,48 @@ func roles() []rule {
 	return []rule{
 		// The poller library users import pulls in no simulator and no
 		// harness.
-		{tree: "pollerlib", role: role{deny: []string{"simagent", "harness", "scenarios", "netns"}}},
+		{tree: "pollerlib", role: noK8s(role{deny: []string{"simagent", "harness", "scenarios", "netns"}})},
 		// The simulator, the scenarios, the netns topology and the shared
 		// SNMP code sit below the harness.
-		{tree: "simagent", role: role{deny: []string{"harness", "pollerlib"}}},
-		{tree: "scenarios", role: role{deny: []string{"harness", "pollerlib"}}},
-		{tree: "netns", role: role{deny: []string{"harness", "simagent", "pollerlib", "scenarios"}}},
-		// Kubernetes: Chaos Mesh objects built from scenarios, below the
-		// harness as netns is (harness/fault wraps them as kinds).
+		{tree: "simagent", role: noK8s(role{deny: []string{"harness", "pollerlib"}})},
+		{tree: "scenarios", role: noK8s(role{deny: []string{"harness", "pollerlib"}})},
+		{tree: "netns", role: noK8s(role{deny: []string{"harness", "simagent", "pollerlib", "scenarios"}})},
+		// Kubernetes: site pods and Chaos Mesh objects built from scenarios,
+		// below the harness as netns is. k8smode, k8s mode's provider, is
+		// the one that knows the harness, and only its contract (k8sapi):
+		// the harness never imports k8s/, the CLI hands it a provider.
+		{tree: "k8s/k8smode", role: role{deny: []string{"pollerlib"}, harness: []string{"harness/k8sapi"}}},
 		{tree: "k8s", role: role{deny: []string{"harness", "pollerlib"}}},
-		{tree: "snmp", role: role{deny: []string{"harness", "simagent", "pollerlib", "scenarios", "netns"}}},
+		{tree: "snmp", role: noK8s(role{deny: []string{"harness", "simagent", "pollerlib", "scenarios", "netns"}})},
 		{tree: "internal/layout"},
-		{tree: "internal", role: role{deny: []string{"harness"}}},
+		{tree: "internal", role: noK8s(role{deny: []string{"harness"}})},
 		// The harness by role: each sub-package only what its role needs.
-		{tree: "harness/pollapi", role: role{deny: []string{"simagent", "pollerlib", "scenarios", "netns"}, harness: []string{}}},
+		// k8s mode's contract: what a provider (k8s/k8smode) implements and
+		// Run drives; none of the harness, no Kubernetes.
+		{tree: "harness/k8sapi", role: noK8s(role{deny: []string{"pollerlib", "netns"}, harness: []string{}})},
+		{tree: "harness/pollapi", role: noK8s(role{deny: []string{"simagent", "pollerlib", "scenarios", "netns"}, harness: []string{}})},
 		// probe reads another process's UDP sockets (and their drops)
 		// through internal/udpprobe.
-		{tree: "harness/probe", role: role{deny: []string{"simagent", "pollerlib", "scenarios", "netns", "snmp", "internal/benchutil", "internal/netsnmptest", "internal/oid"}, harness: []string{}}},
+		{tree: "harness/probe", role: noK8s(role{deny: []string{"simagent", "pollerlib", "scenarios", "netns", "snmp", "internal/benchutil", "internal/netsnmptest", "internal/oid"}, harness: []string{}})},
 		// report carries the probes' process readings (ProcessReport).
-		{tree: "harness/report", role: role{deny: []string{"pollerlib", "scenarios", "netns"}, harness: []string{"harness/pollapi", "harness/probe"}}},
-		{tree: "harness/invariant", role: role{deny: []string{"pollerlib", "netns"}, harness: []string{"harness/pollapi", "harness/probe", "harness/report"}}},
-		{tree: "harness/poller", role: role{deny: []string{"simagent", "scenarios", "netns"}, harness: []string{"harness/pollapi"}}},
-		{tree: "harness/fleet", role: role{deny: []string{"pollerlib"}, harness: []string{}}},
+		{tree: "harness/report", role: noK8s(role{deny: []string{"pollerlib", "scenarios", "netns"}, harness: []string{"harness/pollapi", "harness/probe"}})},
+		{tree: "harness/invariant", role: noK8s(role{deny: []string{"pollerlib", "netns"}, harness: []string{"harness/pollapi", "harness/probe", "harness/report"}})},
+		{tree: "harness/poller", role: noK8s(role{deny: []string{"simagent", "scenarios", "netns"}, harness: []string{"harness/pollapi"}})},
+		{tree: "harness/fleet", role: noK8s(role{deny: []string{"pollerlib"}, harness: []string{}})},
 		// fault reads scenarios.KernelFault, and scenarios speaks simagent's
 		// fault types: the simulator comes in through it, no poller does.
-		{tree: "harness/fault", role: role{deny: []string{"pollerlib"}, harness: []string{}}},
-		{tree: "harness/internal", role: role{harness: []string{}}},
-		{tree: "harness/harnesstest"},
+		{tree: "harness/fault", role: noK8s(role{deny: []string{"pollerlib"}, harness: []string{}})},
+		{tree: "harness/internal", role: noK8s(role{harness: []string{}})},
+		{tree: "harness/harnesstest", role: noK8s(role{})},
 		// An observed daemon (snmp_exporter): it needs the scenario and the
 		// fleet's data to render its configuration, so it builds on
 		// package harness and the CLI makes it. (The exec poller, a child
 		// over the exec protocol, is in harness/poller, on pollapi alone.)
-		{tree: "harness/daemon"},
-		// The run itself may use every role; a new sub-package needs a rule
-		// of its own.
-		{tree: "harness", exact: true},
+		{tree: "harness/daemon", role: noK8s(role{})},
+		// The run itself may use every role, but nothing of k8s/: k8s mode
+		// comes in as the provider WithK8s is given. A new sub-package
+		// needs a rule of its own.
+		{tree: "harness", exact: true, role: noK8s(role{})},
 		{tree: "cmd"},
 	}
 }
@@ -171,6 +195,21 @@ func importViolations(module string, pkgs []pkg) []string {
 				out = append(out, fmt.Sprintf("%s depends on %s (rule for %s: of the harness only %v)", rel, d, tree, r.harness))
 			}
 		}
+		// One line a tree: a library brings in hundreds of packages.
+		for _, ext := range r.external {
+			var hits []string
+			for _, d := range p.Deps {
+				if under(d, ext) {
+					hits = append(hits, d)
+				}
+			}
+			switch {
+			case len(hits) == 1:
+				out = append(out, fmt.Sprintf("%s depends on %s (rule for %s: nothing of %s)", rel, hits[0], tree, ext))
+			case len(hits) > 1:
+				out = append(out, fmt.Sprintf("%s depends on %s and %d more packages of %s (rule for %s: nothing of %s)", rel, hits[0], len(hits)-1, ext, tree, ext))
+			}
+		}
 	}
 	return out
 }
@@ -201,14 +240,30 @@ func TestImportRulesNegativeControls(t *testing.T) {
 		{ImportPath: m + "/harness/fleet", Deps: []string{m + "/harness/poller"}},
 		{ImportPath: m + "/harness/widget"},
 		{ImportPath: m + "/newtop"},
+		// k8s mode stays out of the harness: no k8s/ package, no
+		// Kubernetes library, and k8s/ knows only the harness's contract.
+		{ImportPath: m + "/harness", Deps: []string{m + "/harness/k8sapi", m + "/k8s/pods"}},
+		{ImportPath: m + "/harness/harnesstest", Deps: []string{m + "/harness", "sigs.k8s.io/controller-runtime/pkg/client"}},
+		{ImportPath: m + "/harness/k8sapi", Deps: []string{m + "/scenarios", "k8s.io/api/core/v1", "k8s.io/apimachinery/pkg/types"}},
+		{ImportPath: m + "/k8s/k8smode", Deps: []string{m + "/harness/k8sapi", m + "/harness"}},
+		{ImportPath: m + "/k8s/pods", Deps: []string{m + "/harness/k8sapi"}},
 	}
 	got := importViolations(m, bad)
 	require.Len(t, got, len(bad), "one violation each: %q", got)
 	for i, want := range []string{"pollerlib depends on simagent/mib", "scenarios depends on harness", "harness/report depends on harness/fleet",
-		"harness/invariant depends on harness/poller", "harness/fleet depends on harness/poller", "harness/widget: no import rule", "newtop: no import rule"} {
+		"harness/invariant depends on harness/poller", "harness/fleet depends on harness/poller", "harness/widget: no import rule", "newtop: no import rule",
+		"harness depends on k8s/pods (rule for harness: nothing under k8s)",
+		"harness/harnesstest depends on sigs.k8s.io/controller-runtime/pkg/client (rule for harness/harnesstest: nothing of sigs.k8s.io)",
+		"harness/k8sapi depends on k8s.io/api/core/v1 and 1 more packages of k8s.io", "k8s/k8smode depends on harness (rule for k8s/k8smode: of the harness only [harness/k8sapi])",
+		"k8s/pods depends on harness/k8sapi (rule for k8s: nothing under harness)"} {
 		assert.Contains(t, got[i], want)
 	}
-	ok := []pkg{{ImportPath: m + "/harness/invariant", Deps: []string{m + "/harness/report", m + "/harness/probe", m + "/scenarios"}}}
+	ok := []pkg{
+		{ImportPath: m + "/harness/invariant", Deps: []string{m + "/harness/report", m + "/harness/probe", m + "/scenarios"}},
+		{ImportPath: m + "/harness", Deps: []string{m + "/harness/k8sapi", m + "/harness/fleet", "k8s.iox/notkubernetes"}},
+		{ImportPath: m + "/k8s/k8smode", Deps: []string{m + "/harness/k8sapi", m + "/k8s/pods", m + "/k8s/chaos", m + "/scenarios", "sigs.k8s.io/controller-runtime/pkg/client"}},
+		{ImportPath: m + "/cmd/snmpchaos", Deps: []string{m + "/harness", m + "/k8s/k8smode", "k8s.io/client-go/rest"}},
+	}
 	assert.Empty(t, importViolations(m, ok))
 }
 

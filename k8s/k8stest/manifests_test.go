@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/snmpchaos/snmpchaos/harness"
+	"github.com/snmpchaos/snmpchaos/k8s/k8smode"
 	"github.com/snmpchaos/snmpchaos/k8s/k8stest"
 	"github.com/snmpchaos/snmpchaos/k8s/pods"
 	"github.com/snmpchaos/snmpchaos/scenarios"
@@ -111,7 +111,7 @@ func writePlan(t *testing.T, dir, name string) string {
 	require.NoError(t, err)
 	sc, err = sc.InMode(scenarios.ModeK8s)
 	require.NoError(t, err)
-	plan, err := harness.PlanK8s(t.Context(), sc, harness.K8s{}, harness.K8sRunID(name), 1)
+	plan, err := k8smode.Cluster{}.Plan(t.Context(), sc, k8smode.RunID(name), 1)
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	add := func(o any) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/snmpchaos/snmpchaos/harness"
 	"github.com/snmpchaos/snmpchaos/k8s/chaos"
+	"github.com/snmpchaos/snmpchaos/k8s/k8smode"
 	"github.com/snmpchaos/snmpchaos/k8s/k8stest"
 	"github.com/snmpchaos/snmpchaos/k8s/pods"
 	"github.com/snmpchaos/snmpchaos/scenarios"
@@ -102,7 +103,7 @@ func TestRunOnANode(t *testing.T) {
 	cfg.QPS, cfg.Burst = 50, 100
 	hc, err := client.New(cfg, client.Options{Scheme: e.Scheme})
 	require.NoError(t, err)
-	k := harness.K8s{Client: hc, Namespace: ns, ReadyTimeout: 3 * time.Minute}
+	k := k8smode.Cluster{Client: hc, Namespace: ns, ReadyTimeout: 3 * time.Minute}
 
 	t.Run("full", func(t *testing.T) {
 		w := watchChaos(t, e)
