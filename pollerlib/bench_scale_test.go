@@ -18,17 +18,34 @@ package pollerlib
 // succeeded with complete data (5 varbinds, 24+24 walked), at least 99%
 // of the lossy devices' polls did, every poll started within 1 s of its
 // due time, and the p99 of due-to-done time stayed under the bound. The
-// search doubles the size from a start while every poller passes, then
-// bisects between the last pass and the first failure of each, all within
-// a time budget, and prints the largest size each poller sustained with
-// its CPU: devices per core.
+// search (benchutil.SizeSearch) doubles the size from a start while any
+// poller passes, every poller still passing run at each size, then
+// bisects each poller's gap between its largest pass and its smallest
+// failure, one step per poller in turn, until fail/pass is at most the
+// precision, bisected sizes rounded (to 10,000 above 400,000 devices, to
+// 1,000 above 40,000), all within a time budget that no run starts after.
+// It prints the largest size each poller sustained with the size it
+// failed at, its CPU (devices per core), and the range of the
+// pollerlib/gosnmp ratio that the failed sizes leave open.
+//
+// How long: each run is the fleet's start (under 0.5 s at 1,000,000), a
+// 3 s warm-up, the window and the polls then in flight: 15-17 s at the
+// defaults (26 runs took 7 minutes on the quiet 2-core machine). There,
+// doubling from 5,000 to 1,000,000 takes 9 runs for pollerlib (which
+// failed at 1,000,000), 7 for gosnmp (failed at 320,000) and 3 for
+// gosnmp-cached (out of descriptors at 20,000, in seconds); bisecting
+// each gap to 1.05 takes 4 or 5 more each (a factor of 2 needs 5 halvings
+// at most, 640,000 to 1,000,000 needs 4): 31-33 runs, 9-10 minutes,
+// within the 13-minute default budget with room for a slower machine.
 //
 // It runs only with SNMPCHAOS_SCALE=1 (make bench-scale sets it), so that
 // make bench stays short. Knobs (environment): SNMPCHAOS_SCALE_DEVICES runs that one size only;
 // SNMPCHAOS_SCALE_START (default 5000) and SNMPCHAOS_SCALE_MAX (default
-// 1000000) bound the search; SNMPCHAOS_SCALE_WINDOW (default 10s) is the
-// measuring window after a 3 s warm-up; SNMPCHAOS_SCALE_P99 (default 2s)
-// the bound; SNMPCHAOS_SCALE_BUDGET (default 13m) the whole search;
+// 1000000) bound the search; SNMPCHAOS_SCALE_PRECISION (default 1.05,
+// in (1, 2]) is the fail/pass ratio bisection stops at;
+// SNMPCHAOS_SCALE_WINDOW (default 10s) is the measuring window after a
+// 3 s warm-up; SNMPCHAOS_SCALE_P99 (default 2s) the bound;
+// SNMPCHAOS_SCALE_BUDGET (default 13m) the whole search;
 // SNMPCHAOS_SCALE_POLLERS (default "pollerlib,gosnmp,gosnmp-cached").
 
 import (
@@ -132,9 +149,7 @@ type scalePoller struct {
 	// polls: what it keeps per device (a connected socket) is held for
 	// every device a real deployment polls, whenever it is polled.
 	everyDevice bool
-	alive       bool // still passing in the search
-	best        *scaleRun
-	fail        int // smallest size failed
+	best        *scaleRun // the run at the largest size passed
 }
 
 func scaleCheck(vbs []Varbind, got [2]int) error {
@@ -249,6 +264,15 @@ type scaleRun struct {
 
 func (r *scaleRun) cores(cpu time.Duration) float64 { return cpu.Seconds() / r.window.Seconds() }
 
+// coresText is cpu over the window as cores, or "not measured" for a run
+// that never reached its window (it failed setting up).
+func (r *scaleRun) coresText(cpu time.Duration) string {
+	if r.window <= 0 {
+		return "not measured"
+	}
+	return fmt.Sprintf("%.2f cores", r.cores(cpu))
+}
+
 // runScale polls a fleet of n devices for the warm-up and window with sp.
 func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePoller, win, bound time.Duration) *scaleRun {
 	lossy := make([]bool, n)
@@ -320,8 +344,11 @@ func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePolle
 	cpu1, _ := benchutil.CPUTime()
 	fcpu1, _ := fleet.CPU()
 	wg.Wait()
-	r := &scaleRun{devices: n, polls: count, window: end.Sub(start.Add(scaleWarm)), pollerCPU: cpu1 - cpu0, fleetCPU: fcpu1 - fcpu0,
+	r := &scaleRun{devices: n, polls: count, pollerCPU: cpu1 - cpu0, fleetCPU: fcpu1 - fcpu0,
 		peakGoroutines: int(peakG.Load()) - baseG, peakFDs: int(peakFD.Load()) - baseFDs}
+	if measured { // else no poll was due in the window: no CPU figures
+		r.window = end.Sub(start.Add(scaleWarm))
+	}
 	var took []time.Duration
 	for k, x := range results {
 		if x.err != nil {
@@ -382,6 +409,18 @@ func scaleEnvInt(b *testing.B, k string, def int) int {
 	return n
 }
 
+func scaleEnvFloat(b *testing.B, k string, def, lo, hi float64) float64 {
+	s := os.Getenv(k)
+	if s == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f > lo && f <= hi) {
+		b.Fatalf("%s=%q: want a number in (%g, %g], like %g", k, s, lo, hi, def)
+	}
+	return f
+}
+
 func scaleEnvDur(b *testing.B, k string, def time.Duration) time.Duration {
 	s := os.Getenv(k)
 	if s == "" {
@@ -406,6 +445,10 @@ func BenchmarkScale(b *testing.B) {
 	fixed := scaleEnvInt(b, "SNMPCHAOS_SCALE_DEVICES", 0)
 	lo := scaleEnvInt(b, "SNMPCHAOS_SCALE_START", 5000)
 	hi := scaleEnvInt(b, "SNMPCHAOS_SCALE_MAX", 1_000_000)
+	if lo > hi {
+		b.Fatalf("SNMPCHAOS_SCALE_START=%d is above SNMPCHAOS_SCALE_MAX=%d", lo, hi)
+	}
+	precision := scaleEnvFloat(b, "SNMPCHAOS_SCALE_PRECISION", 1.05, 1, 2)
 	win := scaleEnvDur(b, "SNMPCHAOS_SCALE_WINDOW", 10*time.Second)
 	bound := scaleEnvDur(b, "SNMPCHAOS_SCALE_P99", 2*time.Second)
 	budget := scaleEnvDur(b, "SNMPCHAOS_SCALE_BUDGET", 13*time.Minute)
@@ -416,7 +459,6 @@ func BenchmarkScale(b *testing.B) {
 	}
 	for _, sp := range scalePollers() {
 		if slices.Contains(strings.Split(want, ","), sp.name) {
-			sp.alive = true
 			pollers = append(pollers, sp)
 		}
 	}
@@ -449,17 +491,22 @@ func BenchmarkScale(b *testing.B) {
 			verdict = "FAIL: " + r.why
 		}
 		la, _ := os.ReadFile("/proc/loadavg")
-		scaleLogf("%-13s %8d devices (%6d polls, fleet started in %s): p50 %s p99 %s max %s, latest start %s; poller %.2f cores, fleet %.2f cores; peak +%d goroutines +%d fds; load %s; %s",
-			sp.name, n, r.polls, fout.Start.Round(time.Millisecond), r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond),
-			r.lateMax.Round(time.Millisecond), r.cores(r.pollerCPU), r.cores(r.fleetCPU), r.peakGoroutines, r.peakFDs, strings.Join(strings.Fields(string(la))[:3], " "), verdict)
+		load := strings.Join(strings.Fields(string(la))[:3], " ")
+		if r.window <= 0 {
+			scaleLogf("%-13s %8d devices: not measured, no poll ran in the window (fleet started in %s); load %s; %s",
+				sp.name, n, fout.Start.Round(time.Millisecond), load, verdict)
+		} else {
+			scaleLogf("%-13s %8d devices (%6d polls, fleet started in %s): p50 %s p99 %s max %s, latest start %s; poller %s, fleet %s; peak +%d goroutines +%d fds; load %s; %s",
+				sp.name, n, r.polls, fout.Start.Round(time.Millisecond), r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond),
+				r.lateMax.Round(time.Millisecond), r.coresText(r.pollerCPU), r.coresText(r.fleetCPU), r.peakGoroutines, r.peakFDs, load, verdict)
+		}
 		if r.pass && (sp.best == nil || n > sp.best.devices) {
 			sp.best = r
 		}
-		if !r.pass && (sp.fail == 0 || n < sp.fail) {
-			sp.fail = n
-		}
 		return r
 	}
+	var found []benchutil.SizeResult
+	runs, t0 := 0, time.Now()
 	for b.Loop() {
 		if fixed > 0 {
 			for _, sp := range pollers {
@@ -467,25 +514,13 @@ func BenchmarkScale(b *testing.B) {
 			}
 			continue
 		}
-		// Double while anyone passes, every poller at each size in turn.
-		for n := lo; time.Now().Before(deadline); n = min(n*2, hi) {
-			anyPass := false
-			for _, sp := range pollers {
-				if sp.alive && time.Now().Before(deadline) {
-					sp.alive = runAt(n, sp).pass
-					anyPass = anyPass || sp.alive
-				}
-			}
-			if !anyPass || n == hi {
-				break
-			}
-		}
-		// Then bisect each poller's gap, down to 15%.
-		for _, sp := range pollers {
-			for sp.best != nil && sp.fail > 0 && float64(sp.fail)/float64(sp.best.devices) > 1.15 && time.Now().Before(deadline) {
-				runAt((sp.best.devices+sp.fail)/2, sp)
-			}
-		}
+		// Double while anyone passes, every poller at each size in turn;
+		// then bisect each poller's gap, one step each in turn, down to
+		// the precision or the budget.
+		found, runs = benchutil.SizeSearch{Start: lo, Max: hi, Precision: precision, Subjects: len(pollers),
+			Run:  func(s, n int) bool { return runAt(n, pollers[s]).pass },
+			More: func() bool { return time.Now().Before(deadline) },
+		}.Do()
 	}
 	if fleet != nil {
 		if err := fleet.Stop(); err != nil {
@@ -495,35 +530,90 @@ func BenchmarkScale(b *testing.B) {
 	load1, _ := os.ReadFile("/proc/loadavg")
 	scaleLogf("machine: %d cores; load average %s at the start, %s at the end; mix per device every %s: Get of %d scalars, bulk walk of 2 ifTable columns x %d rows; %d%% lossy (5%% drop, 50ms jitter); window %s after %s warm-up; p99 bound %s",
 		runtime.NumCPU(), strings.TrimSpace(string(load0)), strings.TrimSpace(string(load1)), scalePeriod, len(scaleScalars), scaleRows, scaleLossyPct, win, scaleWarm, bound)
-	var ours, base float64
-	for _, sp := range pollers {
+	if fixed == 0 {
+		scaleLogf("search: %d runs in %s (budget %s), sizes %d to %d, bisected to %.2fx", runs, time.Since(t0).Round(time.Second), budget, lo, hi, precision)
+	}
+	if fixed > 0 {
+		for _, sp := range pollers {
+			if sp.best != nil {
+				b.ReportMetric(float64(sp.best.devices), sp.name+"-devices")
+			}
+		}
+		b.ReportMetric(0, "ns/op")
+		return
+	}
+	var ours, base benchutil.SizeResult
+	hasBase := false
+	for k, sp := range pollers {
+		f := found[k]
+		switch sp.name {
+		case "pollerlib":
+			ours = f
+		case "gosnmp":
+			base, hasBase = f, true
+		}
 		if sp.best == nil {
-			scaleLogf("%-13s sustained no size tried (smallest failed: %d)", sp.name, sp.fail)
+			scaleLogf("%-13s sustained no size tried (%s)", sp.name, scaleBracket(f, hi, precision))
 			b.ReportMetric(0, sp.name+"-devices")
 			continue
 		}
 		r := sp.best
 		perCore := float64(r.devices) / max(r.cores(r.pollerCPU), 0.01)
-		note := ""
-		if sp.fail == 0 {
-			note = " (largest size tried)"
-		}
-		scaleLogf("%-13s largest fleet sustained %d devices%s; at it the poller used %.2f cores (%.0f devices per poller core), the fleet %.2f cores; %.0f devices per machine core, fleet included",
-			sp.name, r.devices, note, r.cores(r.pollerCPU), perCore, r.cores(r.fleetCPU), float64(r.devices)/float64(runtime.NumCPU()))
+		scaleLogf("%-13s largest fleet sustained %d devices (%s); at it the poller used %.2f cores (%.0f devices per poller core), the fleet %.2f cores; %.0f devices per machine core, fleet included",
+			sp.name, r.devices, scaleBracket(f, hi, precision), r.cores(r.pollerCPU), perCore, r.cores(r.fleetCPU), float64(r.devices)/float64(runtime.NumCPU()))
 		b.ReportMetric(float64(r.devices), sp.name+"-devices")
 		b.ReportMetric(perCore, sp.name+"-devices/poller-core")
-		switch sp.name {
-		case "pollerlib":
-			ours = float64(r.devices)
-		case "gosnmp":
-			base = float64(r.devices)
-		}
 	}
 	b.ReportMetric(0, "ns/op")
-	if fixed == 0 && ours > 0 {
-		b.Log(benchutil.Verdict("scale: pollerlib devices sustained", ours >= 500000, "%.0f devices, fleet included, on this %d-core machine (target >= 500000)", ours, runtime.NumCPU()))
-		if base > 0 {
-			b.Log(benchutil.Verdict("scale: pollerlib vs gosnmp devices", ours >= 3*base, "%.0f vs %.0f: %.1fx (target >= 3x)", ours, base, ours/base))
-		}
+	if !slices.ContainsFunc(pollers, func(sp *scalePoller) bool { return sp.name == "pollerlib" }) {
+		return
+	}
+	b.Log(benchutil.Verdict("scale: pollerlib devices sustained", ours.Pass >= 500000, "%d devices (%s), fleet included, on this %d-core machine (target >= 500000)",
+		ours.Pass, scaleBracket(ours, hi, precision), runtime.NumCPU()))
+	if !hasBase {
+		return
+	}
+	if ours.Pass == 0 || base.Pass == 0 {
+		b.Log(benchutil.Verdict("scale: pollerlib vs gosnmp devices", false, "not measured: pollerlib sustained %d, gosnmp %d devices (target >= 3x)", ours.Pass, base.Pass))
+		return
+	}
+	ratio := float64(ours.Pass) / float64(base.Pass)
+	b.Log(benchutil.Verdict("scale: pollerlib vs gosnmp devices", ratio >= 3, "%d vs %d: %.2fx (target >= 3x); %s",
+		ours.Pass, base.Pass, ratio, scaleRatioRange(ours, base)))
+}
+
+// scaleBracket says what bounds a poller's largest size passed: the size
+// it failed at, within the precision or not, or why it has none.
+func scaleBracket(f benchutil.SizeResult, hi int, precision float64) string {
+	switch {
+	case f.Pass == 0 && f.Fail == 0:
+		return "not run: the budget ran out first"
+	case f.Pass == 0:
+		return fmt.Sprintf("%d failed, the first size tried", f.Fail)
+	case f.Fail == 0 && f.Pass >= hi:
+		return fmt.Sprintf("never failed; %d is SNMPCHAOS_SCALE_MAX", hi)
+	case f.Fail == 0:
+		return "never failed; the budget ran out first"
+	case f.Precise(precision):
+		return fmt.Sprintf("%d failed: within %.2fx", f.Fail, precision)
+	default:
+		return fmt.Sprintf("%d failed: %.2fx apart, the budget ran out before %.2fx", f.Fail, float64(f.Fail)/float64(max(f.Pass, 1)), precision)
+	}
+}
+
+// scaleRatioRange says between what ratios the true limits' ratio lies:
+// each poller's limit is at least its largest size passed and below its
+// smallest size failed.
+func scaleRatioRange(ours, base benchutil.SizeResult) string {
+	switch {
+	case ours.Fail > 0 && base.Fail > 0:
+		return fmt.Sprintf("the limits' ratio lies between %.2fx (%d/%d) and %.2fx (%d/%d)",
+			float64(ours.Pass)/float64(base.Fail), ours.Pass, base.Fail, float64(ours.Fail)/float64(base.Pass), ours.Fail, base.Pass)
+	case base.Fail > 0:
+		return fmt.Sprintf("pollerlib never failed: the limits' ratio is above %.2fx (%d/%d)", float64(ours.Pass)/float64(base.Fail), ours.Pass, base.Fail)
+	case ours.Fail > 0:
+		return fmt.Sprintf("gosnmp never failed: the limits' ratio is below %.2fx (%d/%d)", float64(ours.Fail)/float64(base.Pass), ours.Fail, base.Pass)
+	default:
+		return "neither failed: the limits' ratio is not bounded"
 	}
 }

@@ -201,3 +201,92 @@ func TestVerdict(t *testing.T) {
 	assert.Equal(t, "PASS  x: 1 (target 2)", Verdict("x", true, "%d (target %d)", 1, 2))
 	assert.Equal(t, "MISS  y: z", Verdict("y", false, "z"))
 }
+
+func TestMidpoint(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		pass, fail, want int
+		precision        float64
+	}{
+		{"rounded to 10,000", 640000, 1000000, 820000, 1.05},
+		{"half rounds up", 640000, 730000, 690000, 1.05},
+		{"within precision", 640000, 670000, 0, 1.05},
+		{"rounded to 1,000", 220000, 240000, 230000, 1.05},
+		{"rounded to 1,000 off the middle", 200000, 217000, 209000, 1.05},
+		{"rounded to 100", 10000, 20000, 15000, 1.05},
+		{"rounded to 10 at 1.01", 17500, 18430, 17970, 1.01},
+		{"unrounded when the step is too coarse", 100, 200, 150, 1.05},
+		{"no size between", 2, 3, 0, 1.05},
+		{"nothing passed", 0, 5000, 0, 1.05},
+		{"coarser precision", 640000, 730000, 0, 1.15},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Midpoint(tc.pass, tc.fail, tc.precision)
+			assert.Equal(t, tc.want, got)
+			if got != 0 {
+				assert.Greater(t, got, tc.pass)
+				assert.Less(t, got, tc.fail)
+			}
+		})
+	}
+}
+
+func TestSizeSearch(t *testing.T) {
+	// Three subjects that pass up to a size each, as the scale benchmark's
+	// pollers did on the quiet machine; the third never fails below Max.
+	limits := []int{703000, 231000, 2_000_000}
+	var sizes [][]int
+	q := SizeSearch{Start: 5000, Max: 1_000_000, Precision: 1.05, Subjects: len(limits),
+		More: func() bool { return true },
+		Run: func(s, n int) bool {
+			sizes = append(sizes, []int{s, n})
+			return n <= limits[s]
+		}}
+	res, runs := q.Do()
+	require.Len(t, res, 3)
+	assert.Equal(t, len(sizes), runs)
+	for s, lim := range limits[:2] {
+		r := res[s]
+		assert.LessOrEqual(t, r.Pass, lim)
+		assert.Greater(t, r.Fail, lim)
+		assert.LessOrEqual(t, float64(r.Fail)/float64(r.Pass), 1.05, "subject %d: %+v", s, r)
+		assert.True(t, r.Precise(1.05))
+	}
+	assert.Equal(t, SizeResult{Pass: 1_000_000}, res[2], "passed at Max, never failed")
+	assert.False(t, res[2].Precise(1.05))
+	assert.Equal(t, SizeResult{Pass: 690000, Fail: 710000}, res[0])
+	assert.Equal(t, SizeResult{Pass: 230000, Fail: 240000}, res[1])
+	// Doubling 5,000 to 1,000,000 (9 sizes) for subjects 0 and 2, to
+	// 320,000 for subject 1 (7), then 4 bisections of [640,000,
+	// 1,000,000] (820,000, 730,000, 690,000, 710,000) and 4 of [160,000,
+	// 320,000] (240,000, 200,000, 220,000, 230,000), each rounded to
+	// 10,000.
+	assert.Equal(t, 9+7+9+4+4, runs, "%v", sizes)
+	for _, sn := range sizes[25:] {
+		assert.Zero(t, sn[1]%10000, "size %d not rounded", sn[1])
+	}
+	// The doubling ran every subject at each size before the next size.
+	assert.Equal(t, [][]int{{0, 5000}, {1, 5000}, {2, 5000}, {0, 10000}}, sizes[:4])
+}
+
+func TestSizeSearchStopsWhenOutOfTime(t *testing.T) {
+	runs := 0
+	q := SizeSearch{Start: 1000, Max: 1 << 20, Precision: 1.01, Subjects: 2,
+		More: func() bool { return runs < 7 },
+		Run:  func(s, n int) bool { runs++; return n <= 3000+s*10000 }}
+	res, n := q.Do()
+	assert.Equal(t, 7, n)
+	assert.Equal(t, 7, runs)
+	// 1000, 2000, 4000 for both (subject 0 fails at 4000), then 8000 for
+	// subject 1: 7 runs, no bisection.
+	assert.Equal(t, []SizeResult{{Pass: 2000, Fail: 4000}, {Pass: 8000}}, res)
+	assert.False(t, res[0].Precise(1.01))
+}
+
+func TestSizeSearchFailingAtStart(t *testing.T) {
+	q := SizeSearch{Start: 5000, Max: 1_000_000, Precision: 1.05, Subjects: 1,
+		More: func() bool { return true }, Run: func(int, int) bool { return false }}
+	res, runs := q.Do()
+	assert.Equal(t, 1, runs)
+	assert.Equal(t, []SizeResult{{Fail: 5000}}, res)
+}
