@@ -180,6 +180,20 @@ func TestCompare(t *testing.T) {
 	assert.InDelta(t, 0.5, c.CPURatio, 1e-9)
 	assert.Equal(t, "100 (1.00µs), 50 (1.00µs), 200 (1.00µs)", FormatWindows(base))
 	assert.Zero(t, Compare(nil, nil).Ratio)
+
+	// A window that measured nothing: its pair counts 0 rather than
+	// +Inf (a subject with no replies used to pass on CPU, base/0).
+	dead := []Window{win(0, 0), win(100, 100*time.Microsecond), win(0, 0)}
+	c = Compare(base, dead)
+	assert.InDelta(t, 0, c.Ratio, 1e-9, "median of 0, 2 and 0")
+	assert.InDelta(t, 0, c.CPURatio, 1e-9)
+	c = Compare(dead, subj)
+	assert.InDelta(t, 0, c.Ratio, 1e-9, "median of 0, 1.2 and 0")
+	assert.InDelta(t, 0, c.CPURatio, 1e-9)
+	noCPU := []Window{win(80, 0), win(60, 0), win(100, 0)}
+	c = Compare(base, noCPU)
+	assert.InDelta(t, 0.8, c.Ratio, 1e-9)
+	assert.InDelta(t, 0, c.CPURatio, 1e-9, "no CPU time read: not a pass")
 }
 
 func TestMedian(t *testing.T) {

@@ -45,7 +45,8 @@ type Comparison struct {
 // Compare compares subject windows to the baseline windows measured next
 // to them (base[i] with subj[i]). Other processes on the machine slow the
 // two windows of a pair alike far more than windows seconds apart, so the
-// median of the pair ratios is steadier than a ratio of bests.
+// median of the pair ratios is steadier than a ratio of bests. A pair in
+// which either window got no reply or no CPU time counts 0.
 func Compare(base, subj []Window) Comparison {
 	n := min(len(base), len(subj))
 	c := Comparison{Pairs: n}
@@ -56,8 +57,17 @@ func Compare(base, subj []Window) Comparison {
 	for i := range n {
 		br, sr = append(br, base[i].Rate()), append(sr, subj[i].Rate())
 		bc, sc = append(bc, base[i].CPUPerReply()), append(sc, subj[i].CPUPerReply())
-		rr = append(rr, subj[i].Rate()/base[i].Rate())
-		cr = append(cr, base[i].CPUPerReply()/subj[i].CPUPerReply())
+		// A pair in which either side measured nothing (no reply, no CPU
+		// time read) counts 0, not the +Inf or NaN of a division by
+		// zero: no verdict passes on a window that measured nothing.
+		r, cpu := 0.0, 0.0
+		if b, s := base[i].Rate(), subj[i].Rate(); b > 0 && s > 0 {
+			r = s / b
+		}
+		if b, s := base[i].CPUPerReply(), subj[i].CPUPerReply(); b > 0 && s > 0 {
+			cpu = b / s
+		}
+		rr, cr = append(rr, r), append(cr, cpu)
 	}
 	c.BaseBest, c.SubjBest = slices.Max(br), slices.Max(sr)
 	c.BaseCPU, c.SubjCPU = Median(bc), Median(sc)
