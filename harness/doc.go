@@ -21,6 +21,9 @@
 //   - harness/fleet: where the agents live (in-process, netns, simagent
 //     children, remote simagents), behind the Fleet interface.
 //   - harness/fault: the kernel faults of netns mode, one kind a file.
+//   - harness/k8sapi: k8s mode's contract, the Provider WithK8s takes
+//     (k8s/k8smode's Cluster): this package imports nothing of k8s/ and
+//     no Kubernetes library, so its users compile none of them.
 //   - harness/probe: what the process holds (descriptors, sockets,
 //     goroutines, heap).
 //   - harness/invariant: the checks, one a file, registered in one place.

@@ -49,11 +49,13 @@ func (r *run) startK8s(ctx context.Context) (err error) {
 		ks.event(site, kind, desc, at)
 	}}
 	sites, err := r.cfg.k8s.Start(ctx, r.sc, env)
-	if err != nil {
-		if errors.Is(err, scenarios.ErrInvalid) {
-			return fmt.Errorf("%w: %w", ErrBadInput, err)
-		}
+	switch {
+	case errors.Is(err, scenarios.ErrInvalid):
+		return fmt.Errorf("%w: %w", ErrBadInput, err)
+	case err != nil:
 		return fmt.Errorf("harness: scenario %s: %w", r.sc.Name, err)
+	case sites == nil || sites.Close == nil:
+		return fmt.Errorf("harness: scenario %s: the k8s provider %T gave no sites or no Close", r.sc.Name, r.cfg.k8s)
 	}
 	ks.close = sites.Close
 	defer func() {

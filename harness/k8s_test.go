@@ -54,10 +54,11 @@ func TestK8sModeNeedsAProvider(t *testing.T) {
 // the scenario does not have, and counts the Close calls the harness
 // makes on what it handed back.
 type failingCluster struct {
-	err    error
-	sites  *k8sapi.Sites
-	closed int
-	env    k8sapi.Env
+	err     error
+	sites   *k8sapi.Sites
+	closed  int
+	noClose bool
+	env     k8sapi.Env
 }
 
 func (f *failingCluster) Start(_ context.Context, sc *scenarios.Scenario, env k8sapi.Env) (*k8sapi.Sites, error) {
@@ -65,7 +66,9 @@ func (f *failingCluster) Start(_ context.Context, sc *scenarios.Scenario, env k8
 	if f.err != nil {
 		return nil, f.err
 	}
-	f.sites.Close = func() error { f.closed++; return nil }
+	if !f.noClose {
+		f.sites.Close = func() error { f.closed++; return nil }
+	}
 	return f.sites, nil
 }
 
@@ -104,6 +107,10 @@ func TestK8sModeProviderErrors(t *testing.T) {
 		err := run(t, f)
 		assert.ErrorContains(t, err, "started 1 sites with 2 phases' faults, want 2 and 2")
 		assert.Equal(t, 1, f.closed)
+	})
+	t.Run("no close", func(t *testing.T) {
+		err := run(t, &failingCluster{sites: &k8sapi.Sites{}, noClose: true})
+		assert.ErrorContains(t, err, "the k8s provider *harness.failingCluster gave no sites or no Close")
 	})
 	t.Run("fault site", func(t *testing.T) {
 		f := &failingCluster{sites: &k8sapi.Sites{Sites: make([]k8sapi.Site, 2), Phases: [][]k8sapi.Fault{nil, {{Desc: "site 7: drop 5%", Site: 7}}}}}

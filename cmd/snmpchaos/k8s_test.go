@@ -89,7 +89,7 @@ func TestDryRunK8s(t *testing.T) {
 				}
 				assert.Equal(t, pods.Redacted, env["SIMAGENT_CONTROL_TOKEN"], "the control token is redacted")
 			}
-			// No token-like value anywhere: PlanK8s makes a 32-hex-digit one.
+			// No token-like value anywhere: k8smode.Cluster.Plan makes a 32-hex-digit one.
 			assert.NotRegexp(t, regexp.MustCompile(`[0-9a-f]{32}`), stdout)
 
 			var part, loss v1alpha1.NetworkChaos
