@@ -30,6 +30,7 @@ type transport struct {
 // udpSock is one shared socket and the requests in flight on it.
 type udpSock struct {
 	conn *net.UDPConn
+	rd   reader
 	st   *counters
 	mu   sync.Mutex
 	rng  *rand.Rand
@@ -75,12 +76,19 @@ func newTransport(cfg *config, st *counters, seed uint64) (*transport, error) {
 			t.close()
 			return nil, fmt.Errorf("pollerlib: socket %d: %w", i, err)
 		}
+		rd, err := newReader(c)
+		if err != nil {
+			_ = c.Close()
+			t.close()
+			return nil, fmt.Errorf("pollerlib: socket %d: %w", i, err)
+		}
 		got := sizeBuffers(c, t.rcvbuf.Wanted)
 		if i == 0 || got < t.rcvbuf.Granted {
 			t.rcvbuf.Granted = got
 		}
 		s := &udpSock{
 			conn:    c,
+			rd:      rd,
 			st:      st,
 			rng:     rand.New(rand.NewPCG(seed, uint64(i)+0x9e3779b97f4a7c15)),
 			ids:     make(map[uint32]slot),
@@ -180,56 +188,83 @@ func (s *udpSock) retireLocked(id uint32, answered bool) {
 	s.retired[id] = answered
 }
 
+// maxDatagram is the room for one response: the largest UDP payload.
+const maxDatagram = 65536
+
+// reader takes datagrams from a socket, as many per call as it can
+// (recvmmsg on Linux, demux_linux.go; one elsewhere).
+type reader interface {
+	// read waits for at least one datagram and returns how many it took.
+	read() (int, error)
+	// msg is the i-th datagram of the last read and its source; false if
+	// it came truncated.
+	msg(i int) (b []byte, src netip.AddrPort, ok bool)
+}
+
 // demux reads responses until the socket closes and hands each to the call
 // whose request-id and destination it matches; everything else is counted
 // and dropped.
 func (s *udpSock) demux() {
-	buf := make([]byte, 65536)
 	for {
-		n, src, err := s.conn.ReadFromUDPAddrPort(buf)
+		n, err := s.rd.read()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			s.st.readErrors.Add(1)
-			continue
-		}
-		now := time.Now()
-		s.st.received.Add(1)
-		id, ok := matchID(buf[:n])
-		if !ok {
-			s.st.malformed.Add(1)
-			continue
-		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		s.mu.Lock()
-		sl, inFlight := s.ids[id]
-		switch {
-		case !inFlight:
-			answered, known := s.retired[id]
-			s.mu.Unlock()
-			switch {
-			case !known:
-				s.st.unknown.Add(1)
-			case answered:
-				s.st.duplicate.Add(1)
-			default:
-				s.st.late.Add(1)
+			if n == 0 {
+				continue
 			}
-		case sl.c.dst != src:
-			s.mu.Unlock()
-			s.st.mismatched.Add(1)
-		case sl.answered:
-			s.mu.Unlock()
+		}
+		// One clock reading for the batch: its datagrams were all waiting
+		// when the read returned.
+		now := time.Now()
+		s.st.received.Add(uint64(n))
+		for i := range n {
+			b, src, ok := s.rd.msg(i)
+			if !ok {
+				s.st.malformed.Add(1)
+				continue
+			}
+			s.route(b, src, now)
+		}
+	}
+}
+
+// route hands datagram b from src to the call it answers, or counts it.
+func (s *udpSock) route(b []byte, src netip.AddrPort, now time.Time) {
+	id, ok := matchID(b)
+	if !ok {
+		s.st.malformed.Add(1)
+		return
+	}
+	s.mu.Lock()
+	sl, inFlight := s.ids[id]
+	switch {
+	case !inFlight:
+		answered, known := s.retired[id]
+		s.mu.Unlock()
+		switch {
+		case !known:
+			s.st.unknown.Add(1)
+		case answered:
 			s.st.duplicate.Add(1)
 		default:
-			sl.answered = true
-			s.ids[id] = sl
-			c := sl.c
-			s.mu.Unlock()
-			// Never blocks: the channel holds one reply per id of the call.
-			c.ch <- reply{data: append([]byte(nil), buf[:n]...), id: id, at: now}
+			s.st.late.Add(1)
 		}
+	case sl.c.dst != src:
+		s.mu.Unlock()
+		s.st.mismatched.Add(1)
+	case sl.answered:
+		s.mu.Unlock()
+		s.st.duplicate.Add(1)
+	default:
+		sl.answered = true
+		s.ids[id] = sl
+		c := sl.c
+		s.mu.Unlock()
+		// Never blocks: the channel holds one reply per id of the call.
+		c.ch <- reply{data: append([]byte(nil), b...), id: id, at: now}
 	}
 }
 
