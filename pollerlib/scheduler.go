@@ -71,7 +71,7 @@ func (p *Poller) Run(ctx context.Context, s Schedule) error {
 	}
 	// Polls run under pctx (caller's ctx, or Close giving up); the loop also
 	// stops as soon as Close starts.
-	pctx, end, err := p.begin(ctx, p.base, false)
+	pctx, end, err := p.begin(ctx, false)
 	if err != nil {
 		return err
 	}
