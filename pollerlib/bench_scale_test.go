@@ -144,12 +144,12 @@ type scalePoller struct {
 	name string
 	// open makes the poller for n devices: prepare sets up what it keeps
 	// per device in a steady state (before the clock starts), poll polls.
+	// Every device is prepared, not only those the window polls: what a
+	// poller keeps per device (its address as text, a session, a
+	// connected socket) a deployment holds for every device it polls,
+	// whenever it is polled.
 	open func(n int) (prepare, poll func(ctx context.Context, i int, addr netip.AddrPort) error, closeFn func())
-	// everyDevice prepares all n devices, not only those the window
-	// polls: what it keeps per device (a connected socket) is held for
-	// every device a real deployment polls, whenever it is polled.
-	everyDevice bool
-	best        *scaleRun // the run at the largest size passed
+	best *scaleRun // the run at the largest size passed
 }
 
 func scaleCheck(vbs []Varbind, got [2]int) error {
@@ -187,22 +187,27 @@ func scalePollers() []*scalePoller {
 		}
 		return nil
 	}
-	newG := func(addr netip.AddrPort) *gosnmp.GoSNMP {
-		return &gosnmp.GoSNMP{Target: addr.Addr().String(), Port: addr.Port(), Community: "public", Version: gosnmp.Version2c,
+	newG := func(host string, port uint16) *gosnmp.GoSNMP {
+		return &gosnmp.GoSNMP{Target: host, Port: port, Community: "public", Version: gosnmp.Version2c,
 			Timeout: 2 * time.Second, Retries: 3, MaxOids: gosnmp.MaxOids, MaxRepetitions: 50}
 	}
 	return []*scalePoller{
-		{name: "pollerlib", open: func(int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
+		// Every poller is prepared for every device, as a deployment holds
+		// its inventory (each device's address as text) and, after the first
+		// period, each device's session or client.
+		{name: "pollerlib", open: func(n int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
 			p, err := New()
 			if err != nil {
 				panic(err)
 			}
-			prepare := func(ctx context.Context, _ int, addr netip.AddrPort) error { // the target's session
-				_, err := p.Key(ctx, Target{Addr: addr.String()})
+			targets := make([]Target, n)
+			prepare := func(ctx context.Context, i int, addr netip.AddrPort) error { // the target's session
+				targets[i] = Target{Addr: addr.String()}
+				_, err := p.Key(ctx, targets[i])
 				return err
 			}
-			return prepare, func(ctx context.Context, _ int, addr netip.AddrPort) error {
-				t := Target{Addr: addr.String()}
+			return prepare, func(ctx context.Context, i int, _ netip.AddrPort) error {
+				t := targets[i]
 				vbs, err := p.Get(ctx, t, scaleScalars...)
 				if err != nil {
 					return err
@@ -215,9 +220,14 @@ func scalePollers() []*scalePoller {
 				return scaleCheck(vbs, got)
 			}, func() { _ = p.Close(context.Background()) }
 		}},
-		{name: "gosnmp", open: func(int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
-			return nil, func(_ context.Context, _ int, addr netip.AddrPort) error {
-				g := newG(addr)
+		{name: "gosnmp", open: func(n int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
+			hosts := make([]string, n)
+			prepare := func(_ context.Context, i int, addr netip.AddrPort) error {
+				hosts[i] = addr.Addr().String()
+				return nil
+			}
+			return prepare, func(_ context.Context, i int, addr netip.AddrPort) error {
+				g := newG(hosts[i], addr.Port())
 				if err := g.Connect(); err != nil {
 					return err
 				}
@@ -225,12 +235,12 @@ func scalePollers() []*scalePoller {
 				return gosnmpPoll(g)
 			}, func() {}
 		}},
-		{name: "gosnmp-cached", everyDevice: true, open: func(n int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
+		{name: "gosnmp-cached", open: func(n int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
 			// One long-lived client per device, connected beforehand (a
 			// device's polls never overlap: one per period).
 			clients := make([]*gosnmp.GoSNMP, n)
 			prepare := func(_ context.Context, i int, addr netip.AddrPort) error {
-				g := newG(addr)
+				g := newG(addr.Addr().String(), addr.Port())
 				if err := g.Connect(); err != nil {
 					return err
 				}
@@ -285,11 +295,7 @@ func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePolle
 	count := int(int64(n) * int64(total) / int64(scalePeriod))
 	count = min(count, n)
 	if prepare != nil {
-		prepared := count
-		if sp.everyDevice {
-			prepared = n
-		}
-		for i := range prepared {
+		for i := range n {
 			if err := prepare(context.Background(), i, netip.AddrPortFrom(addAddr4(scaleBase, i), out.Port)); err != nil {
 				return &scaleRun{devices: n, why: fmt.Sprintf("setting up device %d: %v", i, err)}
 			}
