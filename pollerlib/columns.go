@@ -74,7 +74,7 @@ func (p *Poller) walkColumns(ctx context.Context, s *session, columns []OID, fn 
 		if !useBulk {
 			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetNextRequest, oids: oids}, m)
 			var se *StatusError
-			if s.version == V1 && errors.As(err, &se) && se.Status == StatusNoSuchName && se.Index >= 1 && se.Index <= n {
+			if s.key.Version == V1 && errors.As(err, &se) && se.Status == StatusNoSuchName && se.Index >= 1 && se.Index <= n {
 				// v1: that column is past the end of the MIB view; the
 				// request carried nothing for the others: ask again.
 				active = append(active[:se.Index-1], active[se.Index:]...)

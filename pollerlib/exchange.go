@@ -48,16 +48,16 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 	var encodeErr error
 	var buf []byte
 	encode := func(id uint32) ([]byte, error) {
-		buf = appendRequest(buf[:0], s.version, s.community, &req, id)
+		buf = appendRequest(buf[:0], s.key.Version, s.community, &req, id)
 		return buf, nil
 	}
-	if s.version == V3 {
+	if s.key.Version == V3 {
 		vars := make([]gosnmp.SnmpPDU, len(req.oids))
 		for i, o := range req.oids {
 			vars[i] = gosnmp.SnmpPDU{Name: o.String(), Type: gosnmp.Null}
 		}
 		pkt := gosnmp.SnmpPacket{
-			Version:        s.version.gosnmp(),
+			Version:        s.key.Version.gosnmp(),
 			PDUType:        req.pdu,
 			NonRepeaters:   uint8(req.nonRep),
 			MaxRepetitions: uint32(req.maxRep),
@@ -204,7 +204,7 @@ func (p *Poller) decode(s *session, rp reply) (resp *response, err error) {
 			resp, err = nil, fmt.Errorf("%w: decoder panicked: %v", ErrDecode, r)
 		}
 	}()
-	if s.version == V3 {
+	if s.key.Version == V3 {
 		return p.decodeV3(s, rp)
 	}
 	m, err := parseMessage(rp.data)
@@ -212,7 +212,7 @@ func (p *Poller) decode(s *session, rp reply) (resp *response, err error) {
 		p.st.decodeErrors.Add(1)
 		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
 	}
-	if m.version != int64(s.version.gosnmp()) || string(m.community) != s.community || m.pdu != byte(gosnmp.GetResponse) || m.reqID != int64(rp.id) {
+	if m.version != int64(s.key.Version.gosnmp()) || string(m.community) != s.community || m.pdu != byte(gosnmp.GetResponse) || m.reqID != int64(rp.id) {
 		p.st.mismatched.Add(1)
 		return nil, errMismatch
 	}

@@ -39,7 +39,7 @@ func (p *Poller) GetNext(ctx context.Context, t Target, oids ...OID) ([]Varbind,
 func (p *Poller) GetBulk(ctx context.Context, t Target, nonRepeaters, maxRepetitions int, oids ...OID) ([]Varbind, error) {
 	var out []Varbind
 	err := p.do(ctx, "getbulk", t, func(ctx context.Context, s *session) error {
-		if s.version == V1 {
+		if s.key.Version == V1 {
 			return fmt.Errorf("%w: GetBulk needs v2c", ErrBadTarget)
 		}
 		if nonRepeaters < 0 || nonRepeaters > 255 || maxRepetitions < 0 || maxRepetitions > 65535 {

@@ -44,7 +44,8 @@ type Poller struct {
 	global *session
 
 	sessMu sync.RWMutex
-	byID   map[targetID]*session
+	byID   map[communityID]*session // v1, v2c
+	byV3   map[targetID]*session
 	byKey  map[SessionKey]*session
 
 	// v3 caches Ku per user and localised keys per (engine ID, user).
@@ -80,7 +81,8 @@ func New(opts ...Option) (*Poller, error) {
 		salt:  salt,
 		done:  make(chan struct{}),
 		idle:  make(chan struct{}),
-		byID:  make(map[targetID]*session),
+		byID:  make(map[communityID]*session),
+		byV3:  make(map[targetID]*session),
 		byKey: make(map[SessionKey]*session),
 		rng:   rand.New(rand.NewPCG(cfg.seed, 0x5eed)),
 	}
@@ -184,15 +186,23 @@ func (p *Poller) session(ctx context.Context, t Target) (*session, error) {
 	if t.Version != V1 && t.Version != V2c && t.Version != V3 {
 		return nil, fmt.Errorf("%w: version %s not supported", ErrBadTarget, t.Version)
 	}
-	id := targetID{addr: t.Addr, version: t.Version, community: t.community()}
+	// v1/v2c targets, almost every target of a fleet, are found by a key
+	// of three words; v3 ones by one holding the user.
+	id := communityID{addr: t.Addr, version: t.Version, community: t.community()}
+	var id3 targetID
 	if t.Version == V3 {
 		if err := t.User.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadTarget, err)
 		}
-		id.community, id.user, id.context = "", t.User, t.Context
+		id3 = targetID{addr: t.Addr, version: t.Version, user: t.User, context: t.Context}
 	}
 	p.sessMu.RLock()
-	s := p.byID[id]
+	var s *session
+	if t.Version == V3 {
+		s = p.byV3[id3]
+	} else {
+		s = p.byID[id]
+	}
 	p.sessMu.RUnlock()
 	if s != nil {
 		return s, nil
@@ -202,21 +212,27 @@ func (p *Poller) session(ctx context.Context, t Target) (*session, error) {
 		return nil, err
 	}
 	key := SessionKey{Addr: ap, Version: t.Version}
+	community := "" // v3 has none
 	if t.Version == V3 {
 		key.Cred = v3CredHash(p.salt, t.User, t.Context)
 	} else {
-		key.Cred = p.communityHash(t.Version, id.community)
+		community = id.community
+		key.Cred = p.communityHash(t.Version, community)
 	}
 	p.sessMu.Lock()
 	defer p.sessMu.Unlock()
 	if s = p.byKey[key]; s == nil {
-		s = newSession(key, id.community, &p.cfg, p.global.initialRTO())
+		s = newSession(key, community, &p.cfg, p.global.initialRTO())
 		if t.Version == V3 {
 			s.v3 = p.newV3State(t.User, t.Context)
 		}
 		p.byKey[key] = s
 	}
-	p.byID[id] = s
+	if t.Version == V3 {
+		p.byV3[id3] = s
+	} else {
+		p.byID[id] = s
+	}
 	return s, nil
 }
 

@@ -10,7 +10,7 @@ import (
 const clockGranularity = 10 * time.Millisecond
 
 // mode is a target's degrade step.
-type mode int
+type mode uint8
 
 const (
 	modeBulk   mode = iota // walks use GetBulk
@@ -35,38 +35,38 @@ const (
 // breaker, degrade step and GetBulk size. Safe for concurrent use.
 type session struct {
 	key       SessionKey
-	version   Version
 	community string
 	cfg       *config
+	v3        *v3State // V3 only: engine discovery, time and keys
 
 	mu     sync.Mutex
 	srtt   time.Duration
 	rttvar time.Duration
-	hasRTT bool
 	rto    time.Duration
 	// breaker
-	fails     int
-	open      bool
 	openUntil time.Time
-	probing   bool
+	fails     int32
 	// degrade
+	modeFails int32
+	modeOKs   int32
+	maxRep    int32
 	mode      mode
-	modeFails int
-	modeOKs   int
-	maxRep    int
-
-	v3 *v3State // V3 only: engine discovery, time and keys
+	hasRTT    bool
+	open      bool
+	probing   bool
 }
 
 // newSession starts a target's session; its first timeout is initial.
 func newSession(key SessionKey, community string, cfg *config, initial time.Duration) *session {
-	s := &session{key: key, version: key.Version, community: community, cfg: cfg, rto: initial, maxRep: cfg.maxRepetitions}
+	// Fields are sized and ordered for a fleet's worth of sessions: a
+	// session is most of what a poller keeps per target (160 bytes).
+	s := &session{key: key, community: community, cfg: cfg, rto: initial, maxRep: int32(cfg.maxRepetitions)}
 	s.mode = s.baseMode()
 	return s
 }
 
 func (s *session) baseMode() mode {
-	if s.version == V1 {
+	if s.key.Version == V1 {
 		return modeNext // v1 has no GetBulk
 	}
 	return modeBulk
@@ -158,8 +158,8 @@ func (s *session) exchanged(now time.Time, probe bool, r result) {
 	case resultOK:
 		s.fails, s.open = 0, false
 	case resultFail:
-		s.fails++
-		if probe || s.fails >= s.cfg.breakerAfter {
+		s.fails = min(s.fails+1, math.MaxInt32-1)
+		if probe || int(s.fails) >= s.cfg.breakerAfter {
 			s.open, s.openUntil = true, now.Add(s.cfg.breakerCool)
 		}
 	}
@@ -188,7 +188,7 @@ func (s *session) noted(m mode, r result) {
 		s.modeFails = 0
 		if s.mode > s.baseMode() {
 			s.modeOKs++
-			if s.modeOKs >= s.cfg.recoverAfter {
+			if int(s.modeOKs) >= s.cfg.recoverAfter {
 				s.mode--
 				s.modeOKs = 0
 				s.cfg.logger.Info("pollerlib: target recovers a step", "target", s.key.String(), "mode", s.mode.String())
@@ -198,7 +198,7 @@ func (s *session) noted(m mode, r result) {
 	}
 	s.modeOKs = 0
 	s.modeFails++
-	if s.modeFails >= s.cfg.degradeAfter && s.mode < modeSingle {
+	if int(s.modeFails) >= s.cfg.degradeAfter && s.mode < modeSingle {
 		s.mode++
 		s.modeFails = 0
 		s.cfg.logger.Info("pollerlib: target degrades a step", "target", s.key.String(), "mode", s.mode.String())
@@ -209,7 +209,7 @@ func (s *session) noted(m mode, r result) {
 func (s *session) repetitions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.maxRep
+	return int(s.maxRep)
 }
 
 // shrink halves max-repetitions after a tooBig to a request that asked
@@ -217,17 +217,17 @@ func (s *session) repetitions() int {
 func (s *session) shrink(from int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.maxRep >= from {
-		s.maxRep = max(from/2, 1)
+	if int(s.maxRep) >= from {
+		s.maxRep = int32(max(from/2, 1))
 	}
-	return s.maxRep
+	return int(s.maxRep)
 }
 
 // grow lets max-repetitions climb back by one after a full response.
 func (s *session) grow() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.maxRep < s.cfg.maxRepetitions {
+	if int(s.maxRep) < s.cfg.maxRepetitions {
 		s.maxRep++
 	}
 }

@@ -110,7 +110,7 @@ func TestDegradeAndRecoverSteps(t *testing.T) {
 		require.Equal(t, st.want, s.currentMode(), "step %d", i)
 	}
 	v1 := testSession(t, WithDegrade(1, 1))
-	v1.version = V1
+	v1.key.Version = V1
 	v1.mode = v1.baseMode()
 	v1.noted(modeNext, resultOK)
 	assert.Equal(t, modeNext, v1.currentMode(), "v1 never climbs to GetBulk")

@@ -94,7 +94,16 @@ func (k SessionKey) String() string {
 	return k.Addr.String() + "/" + k.Version.String() + "/" + hex.EncodeToString(k.Cred[:])
 }
 
-// targetID is a Target as given, before resolution: the sessions cache key.
+// communityID is a v1/v2c Target as given, before resolution: the
+// sessions cache key.
+type communityID struct {
+	addr      string
+	community string
+	version   Version
+}
+
+// targetID is a v3 Target as given, before resolution: the sessions cache
+// key.
 type targetID struct {
 	addr      string
 	version   Version

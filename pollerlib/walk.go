@@ -73,7 +73,7 @@ func (p *Poller) walk(ctx context.Context, s *session, root OID, bulk bool, fn W
 		if !useBulk {
 			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetNextRequest, oids: []OID{cur}}, m)
 			var se *StatusError
-			if s.version == V1 && errors.As(err, &se) && se.Status == StatusNoSuchName {
+			if s.key.Version == V1 && errors.As(err, &se) && se.Status == StatusNoSuchName {
 				return nil // v1 end of MIB view
 			}
 		}
