@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/snmpchaos/snmpchaos/snmp/ber"
@@ -35,6 +36,7 @@ func appendRequest(b []byte, version Version, community string, req *request, id
 		ver = 1
 	}
 	msg := ber.TLVSize(1) + ber.TLVSize(len(community)) + ber.TLVSize(pdu)
+	b = slices.Grow(b, ber.TLVSize(msg)) // one allocation at most
 	b = append(b, ber.TagSequence)
 	b = ber.AppendLength(b, msg)
 	b = append(b, ber.TagInteger, 1, byte(ver))
@@ -114,16 +116,29 @@ func parseMessage(b []byte) (m message, err error) {
 // never reused), capped so that appending to one cannot overwrite the
 // next.
 func parseVarbinds(vbl []byte) ([]Varbind, error) {
-	n := 0
+	// The first pass counts the varbinds and bounds the arcs of their OIDs
+	// (names and OID values) from the TLV headers alone: an arc takes at
+	// least one octet, except the first octet's two, so an OID has at most
+	// one arc more than octets. For the usual arcs under 128 the bound is
+	// exact, a fraction of the len(vbl) arcs a looser bound reserved.
+	n, arcsMax := 0, 0
 	for r := ber.NewReader(vbl); r.Len() > 0; n++ {
-		if _, err := r.Expect(ber.TagSequence); err != nil {
+		vb, err := r.Expect(ber.TagSequence)
+		if err != nil {
 			return nil, err
+		}
+		vr := ber.NewReader(vb)
+		if name, err := vr.Expect(ber.TagOID); err == nil {
+			arcsMax += max(len(name)+1, 2)
+		}
+		if tag, c, err := vr.Next(); err == nil && tag == ber.TagOID {
+			arcsMax += max(len(c)+1, 2)
 		}
 	}
 	out := make([]Varbind, n)
-	// Each arc takes at least one octet, and each OID at least two more
-	// (tag and length) than it has arcs less one: the arena never moves.
-	arena := make([]uint32, 0, len(vbl))
+	// The arena never moves: what the second pass appends stays within
+	// arcsMax (an OID that would not is malformed there: it fails first).
+	arena := make([]uint32, 0, arcsMax)
 	r := ber.NewReader(vbl)
 	for i := range out {
 		vb, _ := r.Expect(ber.TagSequence)
