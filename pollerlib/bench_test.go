@@ -294,3 +294,33 @@ func BenchmarkBulkWalkLossy(b *testing.B) {
 	b.Log(benchutil.Verdict("pollerlib p99 walk time vs gosnmp", ratio <= 0.5 && ours.errors == 0,
 		"%.2fx; %d failed walks (gosnmp %d) (target <= 0.5x, 0 failed)", ratio, ours.errors, base.errors))
 }
+
+// BenchmarkPollAllocs measures what one poll of the scale benchmark's mix
+// allocates (a Get of 5 scalars; a BulkWalkColumns of 2 columns x 24 rows),
+// one poll at a time against one agent of an in-process fleet (whose
+// serving allocates nothing). At scale a poller's garbage collection is
+// paid per byte allocated: these figures are steadier than any rate.
+func BenchmarkPollAllocs(b *testing.B) {
+	f := benchFleet(b, 1, "if-mib:24", simagent.Faults{})
+	p, err := New(WithSockets(1))
+	require.NoError(b, err)
+	defer func() { require.NoError(b, p.Close(context.Background())) }()
+	t := target(f, 0)
+	b.Run("get-5-scalars", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if vbs, err := p.Get(b.Context(), t, scaleScalars...); err != nil || len(vbs) != len(scaleScalars) {
+				b.Fatal(len(vbs), err)
+			}
+		}
+	})
+	b.Run("columns-2x24", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n := 0
+			if err := p.BulkWalkColumns(b.Context(), t, scaleColumns, func(int, Varbind) error { n++; return nil }); err != nil || n != 2*scaleRows {
+				b.Fatal(n, err)
+			}
+		}
+	})
+}

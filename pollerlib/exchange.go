@@ -46,10 +46,9 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 	defer p.st.inFlight.Add(-1)
 
 	var encodeErr error
-	var buf []byte
 	encode := func(id uint32) ([]byte, error) {
-		buf = appendRequest(buf[:0], s.key.Version, s.community, &req, id)
-		return buf, nil
+		c.buf = appendRequest(c.buf[:0], s.key.Version, s.community, &req, id)
+		return c.buf, nil
 	}
 	if s.key.Version == V3 {
 		vars := make([]gosnmp.SnmpPDU, len(req.oids))
@@ -71,13 +70,7 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 			return b, encodeErr
 		}
 	}
-	type sentAt struct {
-		id uint32
-		at time.Time
-	}
-	sent := make([]sentAt, 0, attempts)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	timer := c.timer
 	var decodeErr error
 	resends := 0 // v3: immediate resends after a discovery or time sync
 	for k := 0; k < attempts; k++ {
@@ -104,7 +97,7 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 			return nil, ErrClosed
 		}
 		// Any other send error is treated as a lost datagram.
-		sent = append(sent, sentAt{id, now})
+		c.sent = append(c.sent, sentAt{id, now})
 		timer.Reset(wait)
 		expires, listenedOn := now.Add(wait), false
 	wait:
@@ -133,7 +126,7 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 				if errors.Is(err, errMismatch) {
 					continue
 				}
-				if re := (*ReportError)(nil); errors.As(err, &re) {
+				if re := (*ReportError)(nil); err != nil && errors.As(err, &re) {
 					if !re.resend {
 						outcome = resultFail
 						return nil, err // the agent refuses these credentials
@@ -158,7 +151,7 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 					decodeErr = err
 					continue
 				}
-				for _, x := range sent {
+				for _, x := range c.sent {
 					if x.id == rp.id {
 						rtt := rp.at.Sub(x.at)
 						s.sample(rtt)

@@ -23,6 +23,10 @@ type transport struct {
 	rr    atomic.Uint32
 	wg    sync.WaitGroup
 	st    *counters
+	// calls keeps finished calls for new exchanges to reuse: their
+	// channel, id and send-time slices, timer and request buffer would
+	// otherwise be a dozen allocations an exchange.
+	calls sync.Pool
 	// rcvbuf is the receive buffer asked for and granted (rcvbuf.go).
 	rcvbuf ReadBufferStats
 }
@@ -47,14 +51,28 @@ type slot struct {
 	answered bool
 }
 
-// call is one exchange: up to n datagrams (one per attempt, each with its
-// own request-id) to one destination, and the channel their responses
-// arrive on. Only the goroutine that made it uses it, besides the demux.
+// call is one exchange: up to limit datagrams (one per attempt, each with
+// its own request-id) to one destination, and the channel their responses
+// arrive on. Only the goroutine that made it uses it, besides the demux,
+// which sends on ch only under s.mu and only for ids still in s.ids: once
+// finish has retired them, nothing more arrives and the call can be
+// reused.
 type call struct {
-	s   *udpSock
-	dst netip.AddrPort
-	ch  chan reply
-	ids []uint32
+	t     *transport
+	s     *udpSock
+	dst   netip.AddrPort
+	limit int
+	ch    chan reply
+	ids   []uint32
+	sent  []sentAt
+	timer *time.Timer
+	buf   []byte // the request being encoded
+}
+
+// sentAt is when the request with id went out.
+type sentAt struct {
+	id uint32
+	at time.Time
 }
 
 // reply is a datagram matched to a call.
@@ -119,15 +137,21 @@ func (t *transport) close() error {
 }
 
 // newCall starts an exchange with dst of at most attempts datagrams, on the
-// next socket in turn.
+// next socket in turn. The caller must call finish.
 func (t *transport) newCall(dst netip.AddrPort, attempts int) *call {
 	s := t.socks[int(t.rr.Add(1))%len(t.socks)]
-	return &call{s: s, dst: dst, ch: make(chan reply, attempts), ids: make([]uint32, 0, attempts)}
+	c, _ := t.calls.Get().(*call)
+	if c == nil || cap(c.ch) < attempts {
+		c = &call{t: t, ch: make(chan reply, attempts), timer: time.NewTimer(time.Hour)}
+		c.timer.Stop()
+	}
+	c.s, c.dst, c.limit = s, dst, attempts
+	return c
 }
 
 // send allocates a request-id, encodes the request with it and sends it.
 func (c *call) send(encode func(id uint32) ([]byte, error)) (uint32, error) {
-	if len(c.ids) == cap(c.ch) {
+	if len(c.ids) == c.limit {
 		return 0, errors.New("pollerlib: internal: more attempts than the call allows")
 	}
 	s := c.s
@@ -149,16 +173,26 @@ func (c *call) send(encode func(id uint32) ([]byte, error)) (uint32, error) {
 }
 
 // finish retires the call's request-ids: responses to them that arrive
-// later are counted as late or duplicate and dropped.
+// later are counted as late or duplicate and dropped. The call is then
+// reused: its owner must not touch it again.
 func (c *call) finish() {
 	s := c.s
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, id := range c.ids {
 		sl := s.ids[id]
 		delete(s.ids, id)
 		s.retireLocked(id, sl.answered)
 	}
+	s.mu.Unlock()
+	for len(c.ch) > 0 { // replies the exchange did not wait for
+		<-c.ch
+	}
+	c.timer.Stop()
+	c.s, c.dst, c.ids, c.sent = nil, netip.AddrPort{}, c.ids[:0], c.sent[:0]
+	if cap(c.buf) > 4096 { // keep no jumbo request's buffer
+		c.buf = nil
+	}
+	c.t.calls.Put(c)
 }
 
 // allocLocked picks a random unused request-id in [1, 2^31-1]. Random ids
@@ -261,10 +295,10 @@ func (s *udpSock) route(b []byte, src netip.AddrPort, now time.Time) {
 	default:
 		sl.answered = true
 		s.ids[id] = sl
-		c := sl.c
-		s.mu.Unlock()
 		// Never blocks: the channel holds one reply per id of the call.
-		c.ch <- reply{data: append([]byte(nil), b...), id: id, at: now}
+		// Sent under the lock, so that none arrives after finish.
+		sl.c.ch <- reply{data: append([]byte(nil), b...), id: id, at: now}
+		s.mu.Unlock()
 	}
 }
 
