@@ -63,6 +63,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+	"github.com/prometheus/procfs"
 	"github.com/snmpchaos/snmpchaos/internal/benchutil"
 	"github.com/snmpchaos/snmpchaos/simagent"
 	"github.com/snmpchaos/snmpchaos/simagent/mib"
@@ -200,14 +201,14 @@ func scalePollers() []*scalePoller {
 			if err != nil {
 				panic(err)
 			}
-			targets := make([]Target, n)
+			addrs := make([]string, n)
 			prepare := func(ctx context.Context, i int, addr netip.AddrPort) error { // the target's session
-				targets[i] = Target{Addr: addr.String()}
-				_, err := p.Key(ctx, targets[i])
+				addrs[i] = addr.String()
+				_, err := p.Key(ctx, Target{Addr: addrs[i]})
 				return err
 			}
 			return prepare, func(ctx context.Context, i int, _ netip.AddrPort) error {
-				t := targets[i]
+				t := Target{Addr: addrs[i]}
 				vbs, err := p.Get(ctx, t, scaleScalars...)
 				if err != nil {
 					return err
@@ -267,9 +268,12 @@ type scaleRun struct {
 	pollerCPU, fleetCPU                                time.Duration
 	window                                             time.Duration
 	peakGoroutines, peakFDs                            int
-	firstErr                                           string
-	pass                                               bool
-	why                                                string
+	// udpDrops is the kernel's UDP receive-buffer drops (Udp RcvbufErrors
+	// of this network namespace: fleet and poller) over the whole run.
+	udpDrops int64
+	firstErr string
+	pass     bool
+	why      string
 }
 
 func (r *scaleRun) cores(cpu time.Duration) float64 { return cpu.Seconds() / r.window.Seconds() }
@@ -303,6 +307,7 @@ func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePolle
 	}
 	runtime.GC()
 	baseFDs, baseG := openFDs(), runtime.NumGoroutine()
+	drops0 := udpRcvbufErrors()
 	type res struct {
 		late, took time.Duration
 		err        error
@@ -351,7 +356,7 @@ func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePolle
 	fcpu1, _ := fleet.CPU()
 	wg.Wait()
 	r := &scaleRun{devices: n, polls: count, pollerCPU: cpu1 - cpu0, fleetCPU: fcpu1 - fcpu0,
-		peakGoroutines: int(peakG.Load()) - baseG, peakFDs: int(peakFD.Load()) - baseFDs}
+		peakGoroutines: int(peakG.Load()) - baseG, peakFDs: int(peakFD.Load()) - baseFDs, udpDrops: udpRcvbufErrors() - drops0}
 	if measured { // else no poll was due in the window: no CPU figures
 		r.window = end.Sub(start.Add(scaleWarm))
 	}
@@ -388,6 +393,24 @@ func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePolle
 		r.pass = true
 	}
 	return r
+}
+
+// udpRcvbufErrors is Udp RcvbufErrors of this network namespace, or -1
+// when /proc does not say.
+func udpRcvbufErrors() int64 {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return -1
+	}
+	p, err := fs.Self()
+	if err != nil {
+		return -1
+	}
+	s, err := p.Snmp()
+	if err != nil || s.Udp.RcvbufErrors == nil {
+		return -1
+	}
+	return int64(*s.Udp.RcvbufErrors)
 }
 
 func addAddr4(a netip.Addr, n int) netip.Addr {
@@ -502,9 +525,9 @@ func BenchmarkScale(b *testing.B) {
 			scaleLogf("%-13s %8d devices: not measured, no poll ran in the window (fleet started in %s); load %s; %s",
 				sp.name, n, fout.Start.Round(time.Millisecond), load, verdict)
 		} else {
-			scaleLogf("%-13s %8d devices (%6d polls, fleet started in %s): p50 %s p99 %s max %s, latest start %s; poller %s, fleet %s; peak +%d goroutines +%d fds; load %s; %s",
+			scaleLogf("%-13s %8d devices (%6d polls, fleet started in %s): p50 %s p99 %s max %s, latest start %s; poller %s, fleet %s; peak +%d goroutines +%d fds; UDP buffer drops %d; load %s; %s",
 				sp.name, n, r.polls, fout.Start.Round(time.Millisecond), r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.max.Round(time.Millisecond),
-				r.lateMax.Round(time.Millisecond), r.coresText(r.pollerCPU), r.coresText(r.fleetCPU), r.peakGoroutines, r.peakFDs, load, verdict)
+				r.lateMax.Round(time.Millisecond), r.coresText(r.pollerCPU), r.coresText(r.fleetCPU), r.peakGoroutines, r.peakFDs, r.udpDrops, load, verdict)
 		}
 		if r.pass && (sp.best == nil || n > sp.best.devices) {
 			sp.best = r
