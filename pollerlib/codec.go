@@ -115,7 +115,12 @@ func parseMessage(b []byte) (m message, err error) {
 // arena; octet strings point into vbl (a datagram of the caller's own,
 // never reused), capped so that appending to one cannot overwrite the
 // next.
-func parseVarbinds(vbl []byte) ([]Varbind, error) {
+func parseVarbinds(vbl []byte) ([]Varbind, error) { return parseVarbindsInto(vbl, nil) }
+
+// parseVarbindsInto is parseVarbinds decoding into into's array when it
+// is large enough. The names, values and octet strings never live in it:
+// what a caller was handed from an earlier response stays valid.
+func parseVarbindsInto(vbl []byte, into []Varbind) ([]Varbind, error) {
 	// The first pass counts the varbinds and bounds the arcs of their OIDs
 	// (names and OID values) from the TLV headers alone: an arc takes at
 	// least one octet, except the first octet's two, so an OID has at most
@@ -135,7 +140,13 @@ func parseVarbinds(vbl []byte) ([]Varbind, error) {
 			arcsMax += max(len(c)+1, 2)
 		}
 	}
-	out := make([]Varbind, n)
+	out := into[:0]
+	if cap(out) < n {
+		out = make([]Varbind, n)
+	} else {
+		out = out[:n]
+		clear(out)
+	}
 	// The arena never moves: what the second pass appends stays within
 	// arcsMax (an OID that would not is malformed there: it fails first).
 	arena := make([]uint32, 0, arcsMax)

@@ -46,6 +46,9 @@ func (p *Poller) walkColumns(ctx context.Context, s *session, columns []OID, fn 
 	}
 	oids := make([]OID, 0, len(columns))
 	ended := make([]bool, len(columns)) // per response: which of active[:n] ended
+	bp := p.walkBuf()                   // each response's varbinds, decoded in place
+	defer p.putWalkBuf(bp)
+	buf := *bp
 	for len(active) > 0 {
 		m := s.currentMode()
 		n := len(active)
@@ -61,7 +64,7 @@ func (p *Poller) walkColumns(ctx context.Context, s *session, columns []OID, fn 
 		useBulk := m == modeBulk
 		if useBulk {
 			rep := max(1, s.repetitions()/n)
-			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetBulkRequest, oids: oids, maxRep: rep}, m)
+			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetBulkRequest, oids: oids, maxRep: rep, into: buf}, m)
 			if errors.Is(err, ErrTooBig) {
 				if max(1, s.shrink(rep*n)/n) < rep {
 					continue // retry smaller
@@ -72,7 +75,7 @@ func (p *Poller) walkColumns(ctx context.Context, s *session, columns []OID, fn 
 			}
 		}
 		if !useBulk {
-			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetNextRequest, oids: oids}, m)
+			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetNextRequest, oids: oids, into: buf}, m)
 			var se *StatusError
 			if s.key.Version == V1 && errors.As(err, &se) && se.Status == StatusNoSuchName && se.Index >= 1 && se.Index <= n {
 				// v1: that column is past the end of the MIB view; the
@@ -84,6 +87,8 @@ func (p *Poller) walkColumns(ctx context.Context, s *session, columns []OID, fn 
 		if err != nil {
 			return err
 		}
+		buf = vbs[:0]
+		*bp = buf
 		clear(ended)
 		for k, vb := range vbs {
 			j := k % n

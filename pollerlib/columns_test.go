@@ -177,3 +177,28 @@ func TestBulkWalkColumnsAgainstNetSNMP(t *testing.T) {
 		compareNetSNMP(t, want, fromPoller(got[i]))
 	}
 }
+
+// TestWalkedVarbindsOutliveLaterWalks: walks decode every response into
+// one reused array; what they handed on (names, values, octet strings)
+// must stay as it was through later walks, in several responses and in
+// one, of either kind.
+func TestWalkedVarbindsOutliveLaterWalks(t *testing.T) {
+	f, _ := startFleet(t, simagent.Config{Agents: 2, Store: profileStore(t, "if-mib:24")})
+	p := newPoller(t, WithMaxRepetitions(7)) // several responses a walk
+	ctx := ctxTimeout(t, time.Minute)
+	walked, err := p.BulkWalkAll(ctx, target(f, 0), oidIfMIB)
+	require.NoError(t, err)
+	cols, err := walkColumns(t, p, target(f, 1), []OID{oidIfDescr, oidIfInOctets})
+	require.NoError(t, err)
+	want := canon(walked)
+	wantCols := [][]string{canon(cols[0]), canon(cols[1])}
+	require.Equal(t, agentData(t, f, 0, oidIfMIB, false), want)
+	for range 3 {
+		_, err := p.BulkWalkAll(ctx, target(f, 1), oidIfMIB)
+		require.NoError(t, err)
+		_, err = walkColumns(t, p, target(f, 0), []OID{oidIfDescr, oidIfOutOctets})
+		require.NoError(t, err)
+	}
+	assert.Equal(t, want, canon(walked), "a walk's varbinds changed under later walks")
+	assert.Equal(t, wantCols, [][]string{canon(cols[0]), canon(cols[1])}, "a column walk's varbinds changed under later walks")
+}

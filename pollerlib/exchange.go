@@ -15,6 +15,10 @@ type request struct {
 	oids   []OID
 	nonRep int
 	maxRep int
+	// into, when not nil, is an array the response's varbinds may be
+	// decoded into: a walk's, which hands each varbind on by value and
+	// keeps no response's list, reuses one for all its responses.
+	into []Varbind
 }
 
 // response is a decoded response that matched its request.
@@ -122,7 +126,7 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 				p.st.timeouts.Add(1)
 				break wait
 			case rp := <-c.ch:
-				resp, err := p.decode(s, rp)
+				resp, err := p.decode(s, rp, &req)
 				if errors.Is(err, errMismatch) {
 					continue
 				}
@@ -190,7 +194,7 @@ func ctxErr(ctx context.Context) error {
 
 // decode decodes a matched datagram (v1/v2c with codec.go, v3 in v3.go)
 // and checks that it is a Response to our request.
-func (p *Poller) decode(s *session, rp reply) (resp *response, err error) {
+func (p *Poller) decode(s *session, rp reply, req *request) (resp *response, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.st.decodeErrors.Add(1)
@@ -210,7 +214,7 @@ func (p *Poller) decode(s *session, rp reply) (resp *response, err error) {
 		return nil, errMismatch
 	}
 	resp = &response{status: int(m.status), index: int(m.index)}
-	if resp.vbs, err = parseVarbinds(m.vbl); err != nil {
+	if resp.vbs, err = parseVarbindsInto(m.vbl, req.into); err != nil {
 		p.st.decodeErrors.Add(1)
 		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
 	}

@@ -55,6 +55,9 @@ type Poller struct {
 	rng   *rand.Rand
 
 	lastCred atomic.Pointer[credEntry]
+
+	// walkBufs holds *[]Varbind arrays walks decode into (walkBuf).
+	walkBufs sync.Pool
 }
 
 // New opens a Poller's sockets and starts their demux goroutines.

@@ -50,9 +50,32 @@ func collect(walk func(WalkFunc) error) ([]Varbind, error) {
 	return out, nil
 }
 
+// walkBuf is a varbind array for a walk to decode its responses into,
+// from walkBufs: a walk hands each varbind on by value and keeps no
+// response's list, so one array serves every response of every walk in
+// turn (what the varbinds point to is each response's own).
+func (p *Poller) walkBuf() *[]Varbind {
+	if bp, ok := p.walkBufs.Get().(*[]Varbind); ok {
+		return bp
+	}
+	return new([]Varbind)
+}
+
+// putWalkBuf gives a walk's array back, unless a large response grew it
+// past what a pool should keep.
+func (p *Poller) putWalkBuf(bp *[]Varbind) {
+	if cap(*bp) > 1024 {
+		*bp = nil
+	}
+	p.walkBufs.Put(bp)
+}
+
 // walk is the loop behind Walk and BulkWalk.
 func (p *Poller) walk(ctx context.Context, s *session, root OID, bulk bool, fn WalkFunc) error {
 	cur, last := root, OID(nil)
+	bp := p.walkBuf() // each response's varbinds, decoded in place
+	defer p.putWalkBuf(bp)
+	buf := *bp
 	for {
 		m := s.currentMode()
 		var vbs []Varbind
@@ -60,7 +83,7 @@ func (p *Poller) walk(ctx context.Context, s *session, root OID, bulk bool, fn W
 		useBulk := bulk && m == modeBulk
 		if useBulk {
 			rep := s.repetitions()
-			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetBulkRequest, oids: []OID{cur}, maxRep: rep}, m)
+			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetBulkRequest, oids: []OID{cur}, maxRep: rep, into: buf}, m)
 			if errors.Is(err, ErrTooBig) {
 				if s.shrink(rep) < rep {
 					continue // retry smaller
@@ -71,7 +94,7 @@ func (p *Poller) walk(ctx context.Context, s *session, root OID, bulk bool, fn W
 			}
 		}
 		if !useBulk {
-			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetNextRequest, oids: []OID{cur}}, m)
+			vbs, err = p.request(ctx, s, request{pdu: gosnmp.GetNextRequest, oids: []OID{cur}, into: buf}, m)
 			var se *StatusError
 			if s.key.Version == V1 && errors.As(err, &se) && se.Status == StatusNoSuchName {
 				return nil // v1 end of MIB view
@@ -80,6 +103,8 @@ func (p *Poller) walk(ctx context.Context, s *session, root OID, bulk bool, fn W
 		if err != nil {
 			return err
 		}
+		buf = vbs[:0]
+		*bp = buf
 		for _, vb := range vbs {
 			if vb.Type == TypeEndOfMibView {
 				return nil
