@@ -47,6 +47,7 @@ type Poller struct {
 	byID   map[communityID]*session // v1, v2c
 	byV3   map[targetID]*session
 	byKey  map[SessionKey]*session
+	slab   []session // where new sessions are allocated, under sessMu
 
 	// v3 caches Ku per user and localised keys per (engine ID, user).
 	v3 v3Cache
@@ -225,7 +226,12 @@ func (p *Poller) session(ctx context.Context, t Target) (*session, error) {
 	p.sessMu.Lock()
 	defer p.sessMu.Unlock()
 	if s = p.byKey[key]; s == nil {
-		s = newSession(key, community, &p.cfg, p.global.initialRTO())
+		if len(p.slab) == cap(p.slab) {
+			p.slab = make([]session, 0, sessionSlab)
+		}
+		p.slab = p.slab[:len(p.slab)+1]
+		s = &p.slab[len(p.slab)-1]
+		s.init(key, community, &p.cfg, p.global.initialRTO())
 		if t.Version == V3 {
 			s.v3 = p.newV3State(t.User, t.Context)
 		}
