@@ -197,7 +197,9 @@ func scalePollers() []*scalePoller {
 		// its inventory (each device's address as text) and, after the first
 		// period, each device's session or client.
 		{name: "pollerlib", open: func(n int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
-			p, err := New()
+			// The same bound on polls in flight as the others have (the
+			// driver's), in place of pollerlib's default of 4,096.
+			p, err := New(WithMaxInFlight(scaleMaxInFlight))
 			if err != nil {
 				panic(err)
 			}
