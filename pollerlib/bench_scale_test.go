@@ -77,6 +77,10 @@ const (
 	scaleMaxInFlight = 20000
 )
 
+// errDriverFull is a poll the driver could not start: every one of its
+// scaleMaxInFlight slots was busy (whichever poller it drives).
+var errDriverFull = fmt.Errorf("driver: all %d poll slots busy", scaleMaxInFlight)
+
 // The fleet's block: up to 2^20 agents from 127.96.0.1 (to 127.112.0.0).
 var scaleBase = netip.AddrFrom4([4]byte{127, 96, 0, 1})
 
@@ -342,7 +346,7 @@ func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePolle
 		select {
 		case sem <- struct{}{}:
 		default:
-			results[k] = res{err: ErrOverloaded}
+			results[k] = res{err: errDriverFull}
 			continue
 		}
 		addr := netip.AddrPortFrom(addAddr4(scaleBase, k%n), out.Port)
