@@ -41,10 +41,12 @@ var nodePool = netip.MustParsePrefix("198.19.240.0/20")
 // refuses a loopback address as the node IP, but not another address on
 // lo; this kernel has no dummy links). Everything it made on the host
 // is removed by Stop: processes, links, state directories, cgroups,
-// the address on lo, kubelet's iptables chains (by the last node to stop,
-// when no other kubelet runs: they are every kubelet's), log links. When a test process is
-// killed, the next Node removes what its node left (its state is saved in
-// the cache directory while it runs). One Node a process.
+// the address on lo, kubelet's iptables chains and the nftables tables
+// they made (by the last node to stop, when no other kubelet runs: they
+// are every kubelet's; a table that was there before the first node
+// started stays), log links. When a test process is killed, the next
+// Node removes what its node left (its state is saved in the cache
+// directory while it runs). One Node a process.
 type Node struct {
 	// Name is the Node object's name.
 	Name string
@@ -64,6 +66,10 @@ type Node struct {
 	cgroupRoot string
 	procs      []*proc
 	stopped    bool
+	// tablesBefore are the kubeletTables that existed before the first
+	// node started (tablesKnown: read from its record), for Leftovers.
+	tablesBefore []nftTable
+	tablesKnown  bool
 }
 
 // NodeBinaries are what a Node runs, and Need checks: kubelet,
@@ -322,7 +328,13 @@ func (n *Node) startKubelet(ctx context.Context) error {
 		return err
 	}
 	n.kubelets = f
+	if err := firstKubelet(f); err != nil {
+		return err
+	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+		return err
+	}
+	if n.tablesBefore, n.tablesKnown, err = readTables(tablesPath()); err != nil {
 		return err
 	}
 	u, err := n.env.env.ControlPlane.AddUser(envtest.User{Name: "snmpchaos-node", Groups: []string{"system:masters"}}, nil)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
@@ -73,13 +74,6 @@ func kubeletChains() []chain {
 	return append(out, chain{"iptables", "filter", "KUBE-FIREWALL"})
 }
 
-func (c chain) exists() bool {
-	if _, err := exec.LookPath(c.cmd); err != nil {
-		return false
-	}
-	return exec.Command(c.cmd, "-w", "-t", c.table, "-n", "-L", c.name).Run() == nil
-}
-
 // Kubelet's iptables chains are every kubelet's: each makes them and
 // re-creates them within a minute when they go. Every node holds a shared
 // lock on kubeletsLock while its kubelet may run; the chains are removed
@@ -119,9 +113,9 @@ func anyKubelet() bool {
 	return false
 }
 
-func (c chain) remove() error {
-	if !c.exists() {
-		return nil
+func (c chain) remove(nc *nftables.Conn) error {
+	if ok, err := c.exists(nc); !ok || err != nil {
+		return err
 	}
 	if c.name == "KUBE-FIREWALL" {
 		for _, from := range []string{"INPUT", "OUTPUT"} {
@@ -155,7 +149,8 @@ func removeFixedDirs() {
 // pod still bound to it, kubelet and kube-scheduler, what is left in
 // containerd (tasks, containers, the sandboxes' network namespaces), then
 // containerd, mounts under Dir, the bridge link, the address on lo, kubelet's
-// cgroups, iptables chains, container log links, and Dir. It is safe
+// cgroups, iptables chains and the nftables tables they made (by the last
+// node to stop: see cleanNetfilter), container log links, and Dir. It is safe
 // to call twice.
 func (n *Node) Stop() error {
 	if n.stopped {
@@ -211,8 +206,11 @@ func (n *Node) Stop() error {
 		n.kubelets = nil
 	}
 	lastKubelet(func() {
-		for _, c := range kubeletChains() {
-			errs = append(errs, c.remove())
+		nc, err := nftables.New()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("nftables: %w", err))
+		} else {
+			errs = append(errs, cleanNetfilter(nc, tablesPath()))
 		}
 		removeFixedDirs()
 	})
@@ -396,11 +394,7 @@ func (n *Node) Leftovers() []string {
 		out = append(out, "directory "+n.Dir)
 	}
 	lastKubelet(func() {
-		for _, c := range kubeletChains() {
-			if c.exists() {
-				out = append(out, fmt.Sprintf("%s chain %s in table %s", c.cmd, c.name, c.table))
-			}
-		}
+		out = append(out, n.netfilterLeftovers()...)
 		for _, d := range fixedDirs {
 			if ents, err := os.ReadDir(d); err == nil && len(ents) == 0 {
 				out = append(out, "directory "+d)

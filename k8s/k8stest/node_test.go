@@ -18,7 +18,11 @@ import (
 // kube-scheduler, a CNI bridge) against the apiserver, runs one k8s-mode
 // site pod on it until it is ready with an address of the node's pod
 // range, deletes it, and checks that containerd holds nothing of it and
-// that Stop leaves nothing on the host.
+// that Stop leaves nothing on the host: no process, link, address,
+// directory, cgroup or log link of it, none of kubelet's iptables chains,
+// and no nftables table (ip/ip6 nat, filter, mangle) that was not there
+// before the first node started (Leftovers; node_tables_test.go checks
+// the deleting and keeping of tables in a namespace of its own).
 func TestNodeRunsASitePod(t *testing.T) {
 	k8stest.NeedNode(t)
 	e := k8stest.Start(t)
