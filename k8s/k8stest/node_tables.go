@@ -74,7 +74,7 @@ type tablesBefore struct {
 // listTables lists which of kubeletTables exist, by nftables (listing
 // tables with iptables-nft may make them).
 func listTables(nc *nftables.Conn) ([]nftTable, error) {
-	var out []nftTable
+	out := []nftTable{} // [] in the record, not null, when none exists
 	for fam, f := range families {
 		ts, err := nc.ListTablesOfFamily(f)
 		if err != nil {
