@@ -265,7 +265,21 @@ func TestBundledScenariosPassInTwoProcesses(t *testing.T) {
 				t.Skip("netns scenario: its sites are its processes")
 			}
 			rep := run(t, sc, "pollerlib", inProcesses(t)...)
-			assert.True(t, rep.Pass, "%s: every invariant holds with the fleet in 2 processes", name)
+			// The matrix's rule for pollerlib (see TestReproductionMatrix):
+			// when the run shows it was starved of CPU (beside a second
+			// make test, with 3 processes sharing 2 cores), its phase
+			// success rates and cancel latency are logged, not asserted.
+			// Every resource, data and accounting invariant still is.
+			if lag := rep.HarnessLag(); lag.Starved() {
+				t.Logf("the harness was starved: %s (load average %.1f on %d CPUs): phase-expectations and cancel-latency not asserted", lag, load1(), runtime.NumCPU())
+				for _, iv := range rep.Invariants {
+					if !iv.Pass {
+						assert.Contains(t, []string{pe, cl}, iv.Name, "%s: %s must hold with the fleet in 2 processes", name, iv.Name)
+					}
+				}
+			} else {
+				assert.True(t, rep.Pass, "%s: every invariant holds with the fleet in 2 processes", name)
+			}
 			assert.Equal(t, "processes", rep.Mode)
 			assert.Len(t, rep.FleetProcesses, 2)
 		})
