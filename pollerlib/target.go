@@ -105,11 +105,10 @@ type communityID struct {
 // targetID is a v3 Target as given, before resolution: the sessions cache
 // key.
 type targetID struct {
-	addr      string
-	version   Version
-	community string
-	user      usm.User
-	context   string
+	addr    string
+	version Version
+	user    usm.User
+	context string
 }
 
 // resolve normalises t's address: IP literal or name, default port 161,
