@@ -1,8 +1,11 @@
 package benchutil
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"os"
 	"syscall"
 	"time"
 	"unsafe"
@@ -27,6 +30,10 @@ func newBatchConn(c *net.UDPConn, n int) (batchConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("benchutil: %w", err)
 	}
+	return newMmsgConn(c, rc, n), nil
+}
+
+func newMmsgConn(c *net.UDPConn, rc syscall.RawConn, n int) *mmsgConn {
 	m := &mmsgConn{
 		c: c, rc: rc,
 		rbufs: make([][]byte, n), rhdr: make([]unix.Mmsghdr, n), riov: make([]unix.Iovec, n),
@@ -43,14 +50,64 @@ func newBatchConn(c *net.UDPConn, n int) (batchConn, error) {
 		m.shdr[i].Hdr.Name = (*byte)(unsafe.Pointer(&m.sname[i]))
 		m.shdr[i].Hdr.Namelen = unix.SizeofSockaddrInet4
 	}
-	return m, nil
+	return m
 }
 
 func (m *mmsgConn) max() int { return len(m.shdr) }
 
 func (m *mmsgConn) msg(i int) []byte { return m.rbufs[i][:m.rhdr[i].Len] }
 
-func (m *mmsgConn) close() error { return m.c.Close() }
+func (m *mmsgConn) close() error {
+	if m.c == nil {
+		return m.rc.(fdConn).close()
+	}
+	return m.c.Close()
+}
+
+// listenUnpolled opens a client socket on local that Go's network poller
+// does not watch, for the side requests: a datagram reaching a socket in
+// the poller's epoll set wakes a thread blocked in epoll_wait, and on
+// loopback the sender pays for that wake-up. A side reply arriving out of
+// step with the closed loop (a delayed one) would so charge the server
+// for the generator's wake-up. This socket is read only by drain, on a
+// timer; recv is not supported.
+func listenUnpolled(local netip.Addr, n int) (batchConn, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("benchutil: side socket: %w", err)
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: local.As4()}); err != nil {
+		_ = unix.Close(fd)
+		return nil, fmt.Errorf("benchutil: side socket on %s: %w", local, err)
+	}
+	return newMmsgConn(nil, fdConn(fd), n), nil
+}
+
+// fdConn is a syscall.RawConn for a socket outside the network poller:
+// Read and Write call f once more after each short pause while it reports
+// the socket not ready, for at most a second.
+type fdConn int
+
+func (c fdConn) close() error { return unix.Close(int(c)) }
+
+func (c fdConn) Control(f func(fd uintptr)) error {
+	f(uintptr(c))
+	return nil
+}
+
+func (c fdConn) Read(f func(fd uintptr) bool) error { return c.Write(f) }
+
+func (c fdConn) Write(f func(fd uintptr) bool) error {
+	for deadline := time.Now().Add(time.Second); !f(uintptr(c)); {
+		if time.Now().After(deadline) {
+			return os.ErrDeadlineExceeded
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return nil
+}
 
 func (m *mmsgConn) send(msgs []outMsg) error {
 	for i, o := range msgs {
@@ -88,7 +145,41 @@ func (m *mmsgConn) send(msgs []outMsg) error {
 	return nil
 }
 
+// drain reads every datagram queued on the socket without waiting and
+// returns how many there were.
+func (m *mmsgConn) drain() (int, error) {
+	total := 0
+	var serr error
+	err := m.rc.Read(func(fd uintptr) bool {
+		for {
+			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rhdr[0])), uintptr(len(m.rhdr)), unix.MSG_DONTWAIT, 0, 0)
+			switch e {
+			case 0:
+				if total += int(r); int(r) < len(m.rhdr) {
+					return true
+				}
+			case unix.EINTR:
+			case unix.EAGAIN:
+				return true
+			default:
+				serr = e
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return total, fmt.Errorf("benchutil: recvmmsg: %w", err)
+	}
+	return total, nil
+}
+
 func (m *mmsgConn) recv(deadline time.Time) (int, error) {
+	if m.c == nil {
+		return 0, errors.New("benchutil: recv on a socket outside the poller")
+	}
 	if err := m.c.SetReadDeadline(deadline); err != nil {
 		return 0, err
 	}

@@ -3,9 +3,15 @@
 package benchutil
 
 import (
+	"errors"
 	"net"
+	"net/netip"
+	"os"
 	"time"
 )
+
+// listenUnpolled is listenBatch: elsewhere the side sockets are ordinary.
+func listenUnpolled(local netip.Addr, n int) (batchConn, error) { return listenBatch(local, n) }
 
 type plainConn struct {
 	c   *net.UDPConn
@@ -30,6 +36,22 @@ func (p *plainConn) send(msgs []outMsg) error {
 		}
 	}
 	return nil
+}
+
+// drain reads the datagrams queued on the socket, waiting at most a
+// millisecond for each, and returns how many there were.
+func (p *plainConn) drain() (int, error) {
+	n := 0
+	for {
+		_, err := p.recv(time.Now().Add(time.Millisecond))
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
 }
 
 func (p *plainConn) recv(deadline time.Time) (int, error) {

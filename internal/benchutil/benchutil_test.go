@@ -103,6 +103,8 @@ func TestLoadAgainstEcho(t *testing.T) {
 	t.Logf("%+v, %.0f/s", res, res.Rate())
 	assert.Positive(t, res.Replies)
 	assert.Positive(t, res.SideSent)
+	assert.Positive(t, res.SideReplies, "side replies are collected from their own sockets")
+	assert.LessOrEqual(t, res.SideReplies, res.SideSent)
 	assert.Positive(t, res.Rate())
 }
 

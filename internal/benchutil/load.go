@@ -20,7 +20,12 @@ import (
 //
 // Side targets, when set, get one extra open-loop request per SideEvery main
 // requests; those never hold a slot, so a slow side target cannot throttle
-// the closed loop. Their replies are counted apart.
+// the closed loop. They go out from sockets of their own, outside Go's
+// network poller, whose replies are collected and counted every
+// sideCollect. On loopback the sender of a datagram pays for waking its
+// receiver, and a side reply that comes late (the delayed replies of
+// BenchmarkFleetDelayIsolation) would otherwise wake the generator by
+// itself and so charge the server under test for it.
 type Load struct {
 	// Targets receive the main requests, in turn.
 	Targets []netip.AddrPort
@@ -74,8 +79,10 @@ const (
 	slotMask  = maxWindow - 1
 	genBits   = 19
 	genMask   = 1<<genBits - 1
-	mainIDs   = 0x40000000 // | gen<<10 | slot: top byte 0x40-0x5f
-	sideIDs   = 0x7f000000 // | counter: top byte 0x7f
+	// sideCollect is how often side replies are collected.
+	sideCollect = 10 * time.Millisecond
+	mainIDs     = 0x40000000 // | gen<<10 | slot: top byte 0x40-0x5f
+	sideIDs     = 0x7f000000 // | counter: top byte 0x7f
 )
 
 func (l *Load) withDefaults() (Load, error) {
@@ -120,38 +127,85 @@ func (l *Load) Run(ctx context.Context, d time.Duration) (Result, error) {
 	defer func() {
 		for _, c := range conns {
 			_ = c.bc.close()
+			if c.side != nil {
+				_ = c.side.close()
+			}
 		}
 	}()
 	for k := range cfg.Conns {
-		uc, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(cfg.Local, 0)))
+		bc, err := listenBatch(cfg.Local, cfg.Window*2+1)
 		if err != nil {
-			return Result{}, fmt.Errorf("benchutil: client socket: %w", err)
-		}
-		_ = uc.SetReadBuffer(4 << 20)
-		_ = uc.SetWriteBuffer(4 << 20)
-		bc, err := newBatchConn(uc, cfg.Window*2+1)
-		if err != nil {
-			_ = uc.Close()
 			return Result{}, err
 		}
-		conns = append(conns, newConnLoad(&cfg, bc, k))
+		c := newConnLoad(&cfg, bc, k)
+		conns = append(conns, c)
+		if len(cfg.Side) > 0 {
+			if c.side, err = listenUnpolled(cfg.Local, cfg.Window*2+1); err != nil {
+				return Result{}, err
+			}
+		}
 	}
 	start := time.Now()
 	end := start.Add(d)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
 		end = dl
 	}
-	errs := make([]error, len(conns))
+	errs := make([]error, len(conns)+1)
 	var wg sync.WaitGroup
 	for i, c := range conns {
 		wg.Go(func() { errs[i] = c.run(ctx, end) })
 	}
+	var sideReplies uint64
+	if len(cfg.Side) > 0 {
+		wg.Go(func() { sideReplies, errs[len(conns)] = collectSide(ctx, conns, end) })
+	}
 	wg.Wait()
-	res := Result{Elapsed: min(time.Since(start), end.Sub(start))}
+	res := Result{Elapsed: min(time.Since(start), end.Sub(start)), SideReplies: sideReplies}
 	for _, c := range conns {
 		res.add(c.res)
 	}
 	return res, errors.Join(errs...)
+}
+
+// listenBatch opens a client socket on local.
+func listenBatch(local netip.Addr, n int) (batchConn, error) {
+	uc, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(local, 0)))
+	if err != nil {
+		return nil, fmt.Errorf("benchutil: client socket: %w", err)
+	}
+	_ = uc.SetReadBuffer(4 << 20)
+	_ = uc.SetWriteBuffer(4 << 20)
+	bc, err := newBatchConn(uc, n)
+	if err != nil {
+		_ = uc.Close()
+		return nil, err
+	}
+	return bc, nil
+}
+
+// collectSide counts the side replies that reach the conns' side sockets
+// until end, collecting every sideCollect.
+func collectSide(ctx context.Context, conns []*connLoad, end time.Time) (uint64, error) {
+	t := time.NewTicker(sideCollect)
+	defer t.Stop()
+	var n uint64
+	for {
+		for _, c := range conns {
+			k, err := c.side.drain()
+			if err != nil {
+				return n, err
+			}
+			n += uint64(k)
+		}
+		if !time.Now().Before(end) {
+			return n, nil
+		}
+		select {
+		case <-ctx.Done():
+			return n, nil
+		case <-t.C:
+		}
+	}
 }
 
 // slot is one outstanding request of a connection.
@@ -167,6 +221,7 @@ type slot struct {
 type connLoad struct {
 	cfg      *Load
 	bc       batchConn
+	side     batchConn // side requests' socket; nil without Side
 	slots    []slot
 	next     int // next main target
 	sideNext int
@@ -174,6 +229,7 @@ type connLoad struct {
 	sideN    uint32
 	sidePkts []slot // ring of side request buffers (only pkt and idOff used)
 	out      []outMsg
+	sideOut  []outMsg
 	res      Result
 }
 
@@ -184,6 +240,9 @@ type batchConn interface {
 	// recv waits until the deadline for at least one datagram and returns
 	// how many it read; msg(i) is the i-th.
 	recv(deadline time.Time) (int, error)
+	// drain reads whatever datagrams are queued, without waiting for
+	// more, and returns how many.
+	drain() (int, error)
 	msg(i int) []byte
 	// max is the most datagrams one send takes.
 	max() int
@@ -263,12 +322,6 @@ func (c *connLoad) onReply(b []byte, now time.Time, counting bool) {
 		return
 	}
 	id := uint32(b[off])<<24 | uint32(b[off+1])<<16 | uint32(b[off+2])<<8 | uint32(b[off+3])
-	if id&0xff000000 == sideIDs {
-		if counting {
-			c.res.SideReplies++
-		}
-		return
-	}
 	i := int(id & slotMask)
 	if id&0xe0000000 != mainIDs&0xe0000000 || i >= len(c.slots) {
 		c.res.Stale++
@@ -306,7 +359,7 @@ func (c *connLoad) queue(i int, now time.Time) {
 	sp := &c.sidePkts[int(c.sideN)%len(c.sidePkts)]
 	putID(sp.pkt[sp.idOff:], sideIDs|c.sideN&0xffffff)
 	c.sideN++
-	c.out = append(c.out, outMsg{dst: c.cfg.Side[c.sideNext], pkt: sp.pkt})
+	c.sideOut = append(c.sideOut, outMsg{dst: c.cfg.Side[c.sideNext], pkt: sp.pkt})
 	if c.sideNext++; c.sideNext == len(c.cfg.Side) {
 		c.sideNext = 0
 	}
@@ -324,15 +377,26 @@ func (c *connLoad) resendLate(now time.Time) {
 }
 
 func (c *connLoad) flush() error {
-	for len(c.out) > 0 {
-		n := min(len(c.out), c.bc.max())
-		if err := c.bc.send(c.out[:n]); err != nil {
-			return err
-		}
-		c.out = c.out[n:]
+	var err error
+	if c.out, err = sendAll(c.bc, c.out); err != nil {
+		return err
 	}
-	c.out = c.out[:0:cap(c.out)]
-	return nil
+	if len(c.sideOut) > 0 {
+		c.sideOut, err = sendAll(c.side, c.sideOut)
+	}
+	return err
+}
+
+// sendAll sends msgs on bc and returns msgs emptied for reuse.
+func sendAll(bc batchConn, msgs []outMsg) ([]outMsg, error) {
+	for rest := msgs; len(rest) > 0; {
+		n := min(len(rest), bc.max())
+		if err := bc.send(rest[:n]); err != nil {
+			return msgs[:0], err
+		}
+		rest = rest[n:]
+	}
+	return msgs[:0], nil
 }
 
 func putID(b []byte, id uint32) {
