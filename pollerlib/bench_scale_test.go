@@ -46,14 +46,19 @@ package pollerlib
 // SNMPCHAOS_SCALE_WINDOW (default 10s) is the measuring window after a
 // 3 s warm-up; SNMPCHAOS_SCALE_P99 (default 2s) the bound;
 // SNMPCHAOS_SCALE_BUDGET (default 13m) the whole search;
-// SNMPCHAOS_SCALE_POLLERS (default "pollerlib,gosnmp,gosnmp-cached").
+// SNMPCHAOS_SCALE_POLLERS (default "pollerlib,gosnmp,gosnmp-cached");
+// SNMPCHAOS_SCALE_CPUPROFILE, a directory, gets a CPU profile of the
+// poller's process over each run's measuring window only (not the setup
+// of every device before it), as POLLER-DEVICES.pprof.
 
 import (
 	"context"
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -293,6 +298,30 @@ func (r *scaleRun) coresText(cpu time.Duration) string {
 	return fmt.Sprintf("%.2f cores", r.cores(cpu))
 }
 
+// scaleProfile starts a CPU profile of the measuring window when
+// SNMPCHAOS_SCALE_CPUPROFILE names a directory, into POLLER-DEVICES.pprof
+// there, and returns what stops it.
+func scaleProfile(poller string, n int) func() {
+	dir := os.Getenv("SNMPCHAOS_SCALE_CPUPROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", poller, n)))
+	if err != nil {
+		scaleLogf("SNMPCHAOS_SCALE_CPUPROFILE: %v", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		scaleLogf("SNMPCHAOS_SCALE_CPUPROFILE: %v", err)
+		_ = f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
+}
+
 // runScale polls a fleet of n devices for the warm-up and window with sp.
 func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePoller, win, bound time.Duration) *scaleRun {
 	lossy := make([]bool, n)
@@ -327,12 +356,14 @@ func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePolle
 	start := time.Now()
 	var cpu0, fcpu0 time.Duration
 	measured := false
+	stopProfile := func() {}
 	for k := range count {
 		due := start.Add(time.Duration(int64(k) * int64(scalePeriod) / int64(n)))
 		if !measured && !due.Before(start.Add(scaleWarm)) {
 			measured = true
 			cpu0, _ = benchutil.CPUTime()
 			fcpu0, _ = fleet.CPU()
+			stopProfile = scaleProfile(sp.name, n)
 		}
 		if d := time.Until(due); d > time.Millisecond {
 			time.Sleep(d)
@@ -360,6 +391,7 @@ func runScale(fleet *benchutil.Service, out scaleFleetOut, n int, sp *scalePolle
 	end := time.Now()
 	cpu1, _ := benchutil.CPUTime()
 	fcpu1, _ := fleet.CPU()
+	stopProfile()
 	wg.Wait()
 	r := &scaleRun{devices: n, polls: count, pollerCPU: cpu1 - cpu0, fleetCPU: fcpu1 - fcpu0,
 		peakGoroutines: int(peakG.Load()) - baseG, peakFDs: int(peakFD.Load()) - baseFDs, udpDrops: udpRcvbufErrors() - drops0}
