@@ -230,7 +230,12 @@ func scalePollers() []*scalePoller {
 					return err
 				}
 				return scaleCheck(vbs, got)
-			}, func() { _ = p.Close(context.Background()) }
+			}, func() {
+				st := p.Stats()
+				scaleLogf("pollerlib at %d devices: %d requests, %d retransmits, %d timeouts; %d responses, %d late, %d duplicate; rtt p50 %s p99 %s",
+					n, st.Requests, st.Retries, st.Timeouts, st.Responses, st.Late, st.Duplicate, st.RTT.P50, st.RTT.P99)
+				_ = p.Close(context.Background())
+			}
 		}},
 		{name: "gosnmp", open: func(n int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
 			hosts := make([]string, n)
