@@ -219,23 +219,23 @@ func scalePollers() []*scalePoller {
 				return err
 			}
 			return prepare, func(ctx context.Context, i int, _ netip.AddrPort) error {
-				t := Target{Addr: addrs[i]}
-				vbs, err := p.Get(ctx, t, scaleScalars...)
-				if err != nil {
-					return err
+					t := Target{Addr: addrs[i]}
+					vbs, err := p.Get(ctx, t, scaleScalars...)
+					if err != nil {
+						return err
+					}
+					// Both columns in one walk: one GetBulk of 25 rows each.
+					var got [2]int
+					if err := p.BulkWalkColumns(ctx, t, scaleColumns, func(c int, _ Varbind) error { got[c]++; return nil }); err != nil {
+						return err
+					}
+					return scaleCheck(vbs, got)
+				}, func() {
+					st := p.Stats()
+					scaleLogf("pollerlib at %d devices: %d requests, %d retransmits, %d timeouts; %d responses, %d late, %d duplicate; rtt p50 %s p99 %s",
+						n, st.Requests, st.Retries, st.Timeouts, st.Responses, st.Late, st.Duplicate, st.RTT.P50, st.RTT.P99)
+					_ = p.Close(context.Background())
 				}
-				// Both columns in one walk: one GetBulk of 25 rows each.
-				var got [2]int
-				if err := p.BulkWalkColumns(ctx, t, scaleColumns, func(c int, _ Varbind) error { got[c]++; return nil }); err != nil {
-					return err
-				}
-				return scaleCheck(vbs, got)
-			}, func() {
-				st := p.Stats()
-				scaleLogf("pollerlib at %d devices: %d requests, %d retransmits, %d timeouts; %d responses, %d late, %d duplicate; rtt p50 %s p99 %s",
-					n, st.Requests, st.Retries, st.Timeouts, st.Responses, st.Late, st.Duplicate, st.RTT.P50, st.RTT.P99)
-				_ = p.Close(context.Background())
-			}
 		}},
 		{name: "gosnmp", open: func(n int) (func(context.Context, int, netip.AddrPort) error, func(context.Context, int, netip.AddrPort) error, func()) {
 			hosts := make([]string, n)
