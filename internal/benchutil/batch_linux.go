@@ -152,17 +152,14 @@ func (m *mmsgConn) drain() (int, error) {
 	var serr error
 	err := m.rc.Read(func(fd uintptr) bool {
 		for {
-			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rhdr[0])), uintptr(len(m.rhdr)), unix.MSG_DONTWAIT, 0, 0)
-			switch e {
-			case 0:
-				if total += int(r); int(r) < len(m.rhdr) {
-					return true
+			r, e := m.recvmmsg(fd)
+			if e != 0 {
+				if e != unix.EAGAIN {
+					serr = e
 				}
-			case unix.EINTR:
-			case unix.EAGAIN:
 				return true
-			default:
-				serr = e
+			}
+			if total += r; r < len(m.rhdr) {
 				return true
 			}
 		}
@@ -176,6 +173,17 @@ func (m *mmsgConn) drain() (int, error) {
 	return total, nil
 }
 
+// recvmmsg reads what is queued, up to len(m.rhdr) datagrams, without
+// waiting: EAGAIN when nothing is.
+func (m *mmsgConn) recvmmsg(fd uintptr) (int, unix.Errno) {
+	for {
+		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rhdr[0])), uintptr(len(m.rhdr)), unix.MSG_DONTWAIT, 0, 0)
+		if e != unix.EINTR {
+			return int(r), e
+		}
+	}
+}
+
 func (m *mmsgConn) recv(deadline time.Time) (int, error) {
 	if m.c == nil {
 		return 0, errors.New("benchutil: recv on a socket outside the poller")
@@ -186,20 +194,16 @@ func (m *mmsgConn) recv(deadline time.Time) (int, error) {
 	n := 0
 	var serr error
 	err := m.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rhdr[0])), uintptr(len(m.rhdr)), unix.MSG_DONTWAIT, 0, 0)
-			switch e {
-			case 0:
-				n = int(r)
-				return true
-			case unix.EINTR:
-			case unix.EAGAIN:
-				return false
-			default:
-				serr = e
-				return true
-			}
+		r, e := m.recvmmsg(fd)
+		switch e {
+		case 0:
+			n = r
+		case unix.EAGAIN:
+			return false // wait for the socket
+		default:
+			serr = e
 		}
+		return true
 	})
 	if err != nil {
 		return 0, err
