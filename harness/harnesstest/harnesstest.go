@@ -93,8 +93,8 @@ func AllowViolated(invariants ...string) Option {
 // AllowViolatedWhenStarved names invariants whose failure is logged, not
 // failed, only when the run's own report shows the harness was starved
 // (Report.HarnessLag): descheduled for more than a tenth of the run, by its
-// sampler's lateness, or its threads waited longer for a CPU than they
-// ran, by the kernel's schedstat. Use it for the checks
+// sampler's lateness, or its threads waited more than half as long for a
+// CPU as they ran (report.StarvedWait), by the kernel's schedstat. Use it for the checks
 // that judge speed against the wall clock (phase-expectations,
 // cancel-latency) of a poller that needs the CPU, on machines shared with
 // other work; on a machine that gives the run its CPU they are asserted.

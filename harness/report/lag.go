@@ -14,9 +14,13 @@ const StarvedShare = 0.1
 
 // StarvedWait is the share of its threads' runnable time past which the
 // process counts as starved by the kernel's account: they waited for a
-// CPU more than half the time they could have run, i.e. longer than they
-// ran (the machine gave the run less than half the CPU it asked for).
-const StarvedWait = 0.5
+// CPU more than a third of the time they could have run, i.e. more than
+// half as long as they ran (the machine gave the run less than two thirds
+// of the CPU it asked for). Beside a second make test on 2 cores the
+// share sits near a half; at 0.5 the rule fired in one pair of runs and
+// not in the next, where a pollerlib walk-stall run missed its recovery
+// rate refusing work past its bound.
+const StarvedWait = 1.0 / 3
 
 // HarnessLag is how much of a run the harness itself lost to being
 // descheduled, read from its sampler's lateness (Sample.SampleLag). The

@@ -293,12 +293,12 @@ func TestHarnessLagSumsTheSamplersLateness(t *testing.T) {
 	r.Samples[10].SampleLag = time.Millisecond
 	assert.True(t, r.HarnessLag().Starved())
 	r.Samples[10].SampleLag = 0
-	r.CPU = probe.CPUTime{Running: time.Second, Waiting: time.Second}
-	assert.False(t, r.HarnessLag().Starved(), "waited as long as it ran: not starved")
+	r.CPU = probe.CPUTime{Running: 2 * time.Second, Waiting: time.Second}
+	assert.False(t, r.HarnessLag().Starved(), "waited half as long as it ran: not starved")
 	r.CPU.Waiting += time.Millisecond
-	assert.True(t, r.HarnessLag().Starved(), "waited longer for a CPU than it ran")
+	assert.True(t, r.HarnessLag().Starved(), "waited more than half as long for a CPU as it ran")
 	r.Samples[10].SampleLag = time.Millisecond
 	var b bytes.Buffer
 	require.NoError(t, WriteText(&b, r))
-	assert.Contains(t, b.String(), "Harness lag: descheduled for 201ms of 2s (10%, longest 150ms); its threads ran 1s, waited 1.001s for a CPU (50%); 42 polls handed to the poller late, then at once, the latest 640ms after it came due")
+	assert.Contains(t, b.String(), "Harness lag: descheduled for 201ms of 2s (10%, longest 150ms); its threads ran 2s, waited 1.001s for a CPU (33%); 42 polls handed to the poller late, then at once, the latest 640ms after it came due")
 }
