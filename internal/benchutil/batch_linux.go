@@ -15,14 +15,15 @@ import (
 
 // mmsgConn batches with sendmmsg/recvmmsg.
 type mmsgConn struct {
-	c     *net.UDPConn
-	rc    syscall.RawConn
-	rbufs [][]byte
-	rhdr  []unix.Mmsghdr
-	riov  []unix.Iovec
-	shdr  []unix.Mmsghdr
-	siov  []unix.Iovec
-	sname []unix.RawSockaddrInet4
+	c       *net.UDPConn // nil for a socket outside the network poller
+	rc      syscall.RawConn
+	closeFn func() error
+	rbufs   [][]byte
+	rhdr    []unix.Mmsghdr
+	riov    []unix.Iovec
+	shdr    []unix.Mmsghdr
+	siov    []unix.Iovec
+	sname   []unix.RawSockaddrInet4
 }
 
 func newBatchConn(c *net.UDPConn, n int) (batchConn, error) {
@@ -30,12 +31,12 @@ func newBatchConn(c *net.UDPConn, n int) (batchConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("benchutil: %w", err)
 	}
-	return newMmsgConn(c, rc, n), nil
+	return newMmsgConn(c, rc, c.Close, n), nil
 }
 
-func newMmsgConn(c *net.UDPConn, rc syscall.RawConn, n int) *mmsgConn {
+func newMmsgConn(c *net.UDPConn, rc syscall.RawConn, closeFn func() error, n int) *mmsgConn {
 	m := &mmsgConn{
-		c: c, rc: rc,
+		c: c, rc: rc, closeFn: closeFn,
 		rbufs: make([][]byte, n), rhdr: make([]unix.Mmsghdr, n), riov: make([]unix.Iovec, n),
 		shdr: make([]unix.Mmsghdr, n), siov: make([]unix.Iovec, n), sname: make([]unix.RawSockaddrInet4, n),
 	}
@@ -55,14 +56,9 @@ func newMmsgConn(c *net.UDPConn, rc syscall.RawConn, n int) *mmsgConn {
 
 func (m *mmsgConn) max() int { return len(m.shdr) }
 
-func (m *mmsgConn) msg(i int) []byte { return m.rbufs[i][:m.rhdr[i].Len] }
+func (m *mmsgConn) close() error { return m.closeFn() }
 
-func (m *mmsgConn) close() error {
-	if m.c == nil {
-		return m.rc.(fdConn).close()
-	}
-	return m.c.Close()
-}
+func (m *mmsgConn) msg(i int) []byte { return m.rbufs[i][:m.rhdr[i].Len] }
 
 // listenUnpolled opens a client socket on local that Go's network poller
 // does not watch, for the side requests: a datagram reaching a socket in
@@ -82,15 +78,13 @@ func listenUnpolled(local netip.Addr, n int) (batchConn, error) {
 		_ = unix.Close(fd)
 		return nil, fmt.Errorf("benchutil: side socket on %s: %w", local, err)
 	}
-	return newMmsgConn(nil, fdConn(fd), n), nil
+	return newMmsgConn(nil, fdConn(fd), func() error { return unix.Close(fd) }, n), nil
 }
 
 // fdConn is a syscall.RawConn for a socket outside the network poller:
 // Read and Write call f once more after each short pause while it reports
 // the socket not ready, for at most a second.
 type fdConn int
-
-func (c fdConn) close() error { return unix.Close(int(c)) }
 
 func (c fdConn) Control(f func(fd uintptr)) error {
 	f(uintptr(c))
