@@ -232,8 +232,8 @@ func scalePollers() []*scalePoller {
 					return scaleCheck(vbs, got)
 				}, func() {
 					st := p.Stats()
-					scaleLogf("pollerlib at %d devices: %d requests, %d retransmits, %d timeouts; %d responses, %d late, %d duplicate; rtt p50 %s p99 %s",
-						n, st.Requests, st.Retries, st.Timeouts, st.Responses, st.Late, st.Duplicate, st.RTT.P50, st.RTT.P99)
+					scaleLogf("pollerlib at %d devices: %d requests, %d retransmits, %d timeouts; %d responses, %d read by an exchange, %d late, %d duplicate; rtt p50 %s p99 %s",
+						n, st.Requests, st.Retries, st.Timeouts, st.Responses, st.Helped, st.Late, st.Duplicate, st.RTT.P50, st.RTT.P99)
 					_ = p.Close(context.Background())
 				}
 		}},

@@ -33,6 +33,7 @@ type batchReader struct {
 	got  int
 	rerr error
 	fn   func(fd uintptr) bool
+	ctl  func(fd uintptr)
 }
 
 func newReader(c *net.UDPConn) (reader, error) {
@@ -57,18 +58,33 @@ func newReader(c *net.UDPConn) (reader, error) {
 		h.Name = (*byte)(unsafe.Pointer(&r.name[i]))
 	}
 	r.fn = r.recvmmsg
+	r.ctl = func(fd uintptr) { r.recvmmsg(fd) }
 	return r, nil
 }
 
 // read waits for at least one datagram and returns how many it took.
 func (r *batchReader) read() (int, error) {
+	r.reset()
+	if err := r.rc.Read(r.fn); err != nil {
+		return 0, err
+	}
+	return r.got, r.rerr
+}
+
+func (r *batchReader) reset() {
 	for i := range r.hdr {
 		r.hdr[i].Hdr.Namelen = unix.SizeofSockaddrInet6
 		r.hdr[i].Hdr.Flags = 0
 		r.hdr[i].Len = 0
 	}
 	r.got, r.rerr = 0, nil
-	if err := r.rc.Read(r.fn); err != nil {
+}
+
+// poll takes the datagrams waiting (up to readBatch) without waiting for
+// any: 0 when there are none.
+func (r *batchReader) poll() (int, error) {
+	r.reset()
+	if err := r.rc.Control(r.ctl); err != nil {
 		return 0, err
 	}
 	return r.got, r.rerr

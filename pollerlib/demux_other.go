@@ -29,3 +29,7 @@ func (r *singleReader) read() (int, error) {
 }
 
 func (r *singleReader) msg(int) ([]byte, netip.AddrPort, bool) { return r.buf[:r.n], r.src, true }
+
+// poll reads nothing here: without recvmmsg a read that must not wait
+// needs a deadline per call, and only the demux reads (no helping).
+func (r *singleReader) poll() (int, error) { return 0, nil }

@@ -110,6 +110,13 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 			case <-ctx.Done():
 				return nil, ctxErr(ctx)
 			case <-timer.C:
+				// Silence is what the poller heard while it listened: a
+				// reply waiting in the socket for the demux is read first
+				// (transport.go, help), and taken if it came.
+				if c.s.help(); len(c.ch) > 0 {
+					timer.Reset(clockGranularity)
+					continue
+				}
 				// A timeout is the agent's silence while the poller
 				// listened. When the last attempt's timer fires late, the
 				// poller itself was not running (a loaded machine

@@ -41,6 +41,9 @@ type config struct {
 	// clock tells the time v3 engine time estimates advance by; tests
 	// replace it.
 	clock func() time.Time
+	// demuxHold, when set (tests only), keeps the demux goroutines from
+	// reading until it is closed: a host too busy to run them.
+	demuxHold <-chan struct{}
 }
 
 func defaults() config {

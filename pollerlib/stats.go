@@ -110,7 +110,11 @@ type Stats struct {
 	// request-id never issued (or long forgotten); Malformed had no
 	// readable request-id; DecodeErrors matched a request but could not be
 	// decoded. None of them reached a caller.
-	Responses    uint64 `json:"responses"`
+	Responses uint64 `json:"responses"`
+	// Helped counts the responses read by an exchange rather than the
+	// demux goroutine, which had not read for a millisecond (a saturated
+	// host's scheduler runs it late) or before a timeout was counted.
+	Helped       uint64 `json:"helped"`
 	Late         uint64 `json:"late"`
 	Duplicate    uint64 `json:"duplicate"`
 	Mismatched   uint64 `json:"mismatched"`
@@ -140,6 +144,7 @@ type RTTStats struct {
 type counters struct {
 	requests, retries, timeouts, received, late, duplicate, mismatched atomic.Uint64
 	unknown, malformed, decodeErrors, sendErrors, readErrors, polls    atomic.Uint64
+	helped                                                             atomic.Uint64
 	inFlight, goroutines                                               atomic.Int64
 	outcomes                                                           [16]atomic.Uint64
 	rtt                                                                histogram
@@ -155,6 +160,7 @@ func (c *counters) snapshot() Stats {
 		Requests:     c.requests.Load(),
 		Retries:      c.retries.Load(),
 		Timeouts:     c.timeouts.Load(),
+		Helped:       c.helped.Load(),
 		Responses:    c.received.Load(),
 		Late:         c.late.Load(),
 		Duplicate:    c.duplicate.Load(),

@@ -36,9 +36,15 @@ type udpSock struct {
 	conn *net.UDPConn
 	rd   reader
 	st   *counters
-	mu   sync.Mutex
-	rng  *rand.Rand
-	ids  map[uint32]slot
+	// helper reads for exchanges that find the demux behind (help), one
+	// at a time (helpMu); readAt is when the demux or a helper last took
+	// datagrams (UnixNano).
+	helper reader
+	helpMu sync.Mutex
+	readAt atomic.Int64
+	mu     sync.Mutex
+	rng    *rand.Rand
+	ids    map[uint32]slot
 	// retired maps recently finished ids to whether they were answered.
 	retired map[uint32]bool
 	ring    []uint32
@@ -95,6 +101,10 @@ func newTransport(cfg *config, st *counters, seed uint64) (*transport, error) {
 			return nil, fmt.Errorf("pollerlib: socket %d: %w", i, err)
 		}
 		rd, err := newReader(c)
+		var helper reader
+		if err == nil {
+			helper, err = newReader(c)
+		}
 		if err != nil {
 			_ = c.Close()
 			t.close()
@@ -107,6 +117,7 @@ func newTransport(cfg *config, st *counters, seed uint64) (*transport, error) {
 		s := &udpSock{
 			conn:    c,
 			rd:      rd,
+			helper:  helper,
 			st:      st,
 			rng:     rand.New(rand.NewPCG(seed, uint64(i)+0x9e3779b97f4a7c15)),
 			ids:     make(map[uint32]slot),
@@ -115,8 +126,12 @@ func newTransport(cfg *config, st *counters, seed uint64) (*transport, error) {
 		}
 		t.socks = append(t.socks, s)
 		st.goroutines.Add(1)
+		hold := cfg.demuxHold
 		t.wg.Go(func() {
 			defer st.goroutines.Add(-1)
+			if hold != nil {
+				<-hold
+			}
 			s.demux()
 		})
 	}
@@ -169,7 +184,53 @@ func (c *call) send(encode func(id uint32) ([]byte, error)) (uint32, error) {
 		return id, err
 	}
 	s.st.requests.Add(1)
+	if time.Now().UnixNano()-s.readAt.Load() > int64(demuxBehind) {
+		s.help()
+	}
 	return id, nil
+}
+
+// demuxBehind is how long since the demux last read that an exchange
+// sending a request reads the socket itself (help).
+const demuxBehind = time.Millisecond
+
+// help reads the datagrams waiting on the socket and routes them, as the
+// demux would, unless another exchange is doing so: it returns how many
+// it took.
+//
+// The demux goroutine waits in Go's network poller, and the runtime looks
+// there only when a processor has nothing else to run, or when its
+// monitor thread finds the network unpolled for 10 ms; what it finds then
+// queues behind every runnable goroutine. On a saturated host the
+// poller's exchanges are always runnable, so replies wait in the socket
+// for the demux, while the exchanges' timers, which the runtime runs at
+// every scheduling, fire over them: spurious retransmits, which add to
+// the load. In the scale benchmark at 720,000-750,000 devices on 2 cores
+// that was a collapse: both sockets' receive queues full (4 and 8 MB),
+// tens of thousands of replies dropped, round trips' median from under
+// 1 ms to 100-160 ms. An exchange that runs is a goroutine sure to be
+// scheduled, so when no one has read the socket for demuxBehind it reads
+// it after sending, and it always does before its timer counts a
+// timeout. One helper at a time (TryLock): a second finds it busy and
+// goes on, so helping never waits.
+func (s *udpSock) help() int {
+	if !s.helpMu.TryLock() {
+		return 0
+	}
+	defer s.helpMu.Unlock()
+	total := 0
+	for {
+		n, err := s.helper.poll()
+		if err != nil || n == 0 {
+			return total
+		}
+		s.deliver(s.helper, n, time.Now())
+		s.st.helped.Add(uint64(n))
+		total += n
+		if n < readBatch {
+			return total
+		}
+	}
 }
 
 // finish retires the call's request-ids: responses to them that arrive
@@ -230,6 +291,8 @@ const maxDatagram = 65536
 type reader interface {
 	// read waits for at least one datagram and returns how many it took.
 	read() (int, error)
+	// poll takes the datagrams waiting, without waiting: 0 if none.
+	poll() (int, error)
 	// msg is the i-th datagram of the last read and its source; false if
 	// it came truncated.
 	msg(i int) (b []byte, src netip.AddrPort, ok bool)
@@ -252,16 +315,21 @@ func (s *udpSock) demux() {
 		}
 		// One clock reading for the batch: its datagrams were all waiting
 		// when the read returned.
-		now := time.Now()
-		s.st.received.Add(uint64(n))
-		for i := range n {
-			b, src, ok := s.rd.msg(i)
-			if !ok {
-				s.st.malformed.Add(1)
-				continue
-			}
-			s.route(b, src, now)
+		s.deliver(s.rd, n, time.Now())
+	}
+}
+
+// deliver routes the n datagrams rd's last read took, received at now.
+func (s *udpSock) deliver(rd reader, n int, now time.Time) {
+	s.readAt.Store(now.UnixNano())
+	s.st.received.Add(uint64(n))
+	for i := range n {
+		b, src, ok := rd.msg(i)
+		if !ok {
+			s.st.malformed.Add(1)
+			continue
 		}
+		s.route(b, src, now)
 	}
 }
 

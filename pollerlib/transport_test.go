@@ -268,3 +268,46 @@ func TestNoLeaksAfterEveryFault(t *testing.T) {
 	t.Logf("stats after every fault: %+v", st)
 	assert.True(t, errors.Is(func() error { _, err := p.Get(t.Context(), target(f, 0), oidSysDescr); return err }(), ErrClosed))
 }
+
+// withDemuxHold keeps the poller's demux goroutines from reading until
+// hold is closed, as a host too busy to schedule them would.
+func withDemuxHold(hold <-chan struct{}) Option {
+	return optionFunc(func(c *config) error { c.demuxHold = hold; return nil })
+}
+
+// A reply that waits in the socket while the demux goroutine does not run
+// (held here from the start; on a saturated host the runtime runs it
+// late) is read by the exchange whose timer fired, not counted as
+// silence: each Get succeeds at its first attempt.
+func TestTimeoutReadsRepliesWaitingInTheSocket(t *testing.T) {
+	f, _ := startFleet(t, simagent.Config{Agents: 2})
+	hold := make(chan struct{})
+	p := newPoller(t, withDemuxHold(hold), WithSockets(1), WithRetries(0), WithBreaker(0, 0),
+		WithTimeouts(50*time.Millisecond, 50*time.Millisecond, time.Second))
+	t.Cleanup(func() { close(hold) }) // before newPoller's Close
+	for i := range 2 {
+		vbs, err := p.Get(t.Context(), target(f, i), MustParseOID(".1.3.6.1.2.1.1.5.0"))
+		require.NoError(t, err)
+		require.Len(t, vbs, 1)
+	}
+	st := p.Stats()
+	assert.EqualValues(t, 2, st.Requests, "no retransmit")
+	assert.Zero(t, st.Timeouts)
+	assert.EqualValues(t, 2, st.Helped, "both replies read by their exchanges, the demux held")
+	assert.EqualValues(t, 2, st.Responses)
+}
+
+// Without a reply, the read before the timeout finds nothing: the timeout
+// counts, as before.
+func TestTimeoutWithNothingWaitingStillTimesOut(t *testing.T) {
+	f, _ := startFleet(t, simagent.Config{Agents: 1})
+	setFaults(t, f, 0, simagent.Faults{Blackhole: &simagent.Blackhole{}})
+	p := newPoller(t, WithSockets(1), WithRetries(1), WithBreaker(0, 0),
+		WithTimeouts(30*time.Millisecond, 30*time.Millisecond, time.Second))
+	_, err := p.Get(t.Context(), target(f, 0), MustParseOID(".1.3.6.1.2.1.1.5.0"))
+	require.ErrorIs(t, err, ErrTimeout)
+	st := p.Stats()
+	assert.EqualValues(t, 2, st.Requests)
+	assert.EqualValues(t, 2, st.Timeouts)
+	assert.Zero(t, st.Helped)
+}

@@ -16,6 +16,7 @@ type Collector struct {
 	sockets, inFlight, sessions, goroutines *prometheus.Desc
 	polls, requests, retries, timeouts      *prometheus.Desc
 	responses, dropped, sendErrors, rtt     *prometheus.Desc
+	helped                                  *prometheus.Desc
 }
 
 // New returns a Collector for p. Metric names start with namespace
@@ -42,6 +43,7 @@ func newCollector(stats func() pollerlib.Stats, ns string, cl prometheus.Labels)
 		retries:    d("retries_total", "Request datagrams that were retransmissions."),
 		timeouts:   d("timeouts_total", "Attempts that got no valid response in time."),
 		responses:  d("responses_total", "Response datagrams received."),
+		helped:     d("helped_responses_total", "Responses read by a waiting exchange instead of the demux goroutine, which the host's scheduler ran late."),
 		dropped:    d("dropped_responses_total", "Responses dropped before reaching a caller, by reason.", "reason"),
 		sendErrors: d("send_errors_total", "Datagrams the kernel refused to send."),
 		rtt:        d("rtt_seconds", "Round-trip time of answered requests (quantiles within 19%)."),
@@ -51,7 +53,7 @@ func newCollector(stats func() pollerlib.Stats, ns string, cl prometheus.Labels)
 // Describe sends every metric description.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.sockets, c.inFlight, c.sessions, c.goroutines, c.polls, c.requests,
-		c.retries, c.timeouts, c.responses, c.dropped, c.sendErrors, c.rtt} {
+		c.retries, c.timeouts, c.responses, c.helped, c.dropped, c.sendErrors, c.rtt} {
 		ch <- d
 	}
 }
@@ -76,6 +78,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.retries, s.Retries)
 	counter(c.timeouts, s.Timeouts)
 	counter(c.responses, s.Responses)
+	counter(c.helped, s.Helped)
 	for reason, v := range map[string]uint64{
 		"late": s.Late, "duplicate": s.Duplicate, "mismatched": s.Mismatched,
 		"unknown": s.Unknown, "malformed": s.Malformed, "decode": s.DecodeErrors,

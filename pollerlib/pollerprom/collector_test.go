@@ -20,7 +20,7 @@ func TestCollectorExportsStats(t *testing.T) {
 	st := pollerlib.Stats{
 		Sockets: 2, InFlight: 3, Sessions: 4, Goroutines: 2,
 		Polls:    map[string]uint64{pollerlib.OutcomeOK: 10, pollerlib.OutcomeTimeout: 2},
-		Requests: 20, Retries: 5, Timeouts: 6, Responses: 15, Late: 1, Duplicate: 2,
+		Requests: 20, Retries: 5, Timeouts: 6, Responses: 15, Helped: 3, Late: 1, Duplicate: 2,
 		RTT: pollerlib.RTTStats{Count: 15, P50: time.Millisecond, P90: 2 * time.Millisecond, P99: 5 * time.Millisecond},
 	}
 	c := newCollector(func() pollerlib.Stats { return st }, "", prometheus.Labels{"poller": "test"})
@@ -45,6 +45,11 @@ pollerlib_rtt_seconds{poller="test",quantile="0.99"} 0.005
 pollerlib_rtt_seconds_sum{poller="test"} 0
 pollerlib_rtt_seconds_count{poller="test"} 15
 `), "pollerlib_rtt_seconds"))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP pollerlib_helped_responses_total Responses read by a waiting exchange instead of the demux goroutine, which the host's scheduler ran late.
+# TYPE pollerlib_helped_responses_total counter
+pollerlib_helped_responses_total{poller="test"} 3
+`), "pollerlib_helped_responses_total"))
 	n, err := testutil.GatherAndCount(reg)
 	require.NoError(t, err)
 	assert.Greater(t, n, 15)
