@@ -17,9 +17,6 @@ import (
 // call; here the headers, buffers and source addresses are laid out once
 // per socket and reused, so reading allocates nothing.
 
-// readBatch is the most datagrams one recvmmsg call takes.
-const readBatch = 32
-
 // batchReader reads datagrams from one socket in batches.
 type batchReader struct {
 	rc   syscall.RawConn

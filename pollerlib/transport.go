@@ -286,6 +286,9 @@ func (s *udpSock) retireLocked(id uint32, answered bool) {
 // maxDatagram is the room for one response: the largest UDP payload.
 const maxDatagram = 65536
 
+// readBatch is the most datagrams one read takes (one recvmmsg on Linux).
+const readBatch = 32
+
 // reader takes datagrams from a socket, as many per call as it can
 // (recvmmsg on Linux, demux_linux.go; one elsewhere).
 type reader interface {
