@@ -311,3 +311,58 @@ func TestTimeoutWithNothingWaitingStillTimesOut(t *testing.T) {
 	assert.EqualValues(t, 2, st.Timeouts)
 	assert.Zero(t, st.Helped)
 }
+
+// Request-ids are random in [1, 2^31-1], never two alike in flight on a
+// socket, spread over every shard of its table; after finish, a reply to
+// one is late (never answered) or duplicate (answered), not unknown.
+func TestRequestIDsAcrossShards(t *testing.T) {
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer sink.Close()
+	cfg := defaults()
+	cfg.sockets = 1
+	cfg.local = netip.MustParseAddr("127.0.0.1")
+	var st counters
+	tr, err := newTransport(&cfg, &st, 7)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, tr.close()) }()
+	dst := sink.LocalAddr().(*net.UDPAddr).AddrPort()
+	seen := map[uint32]bool{}
+	var shards [idShards]int
+	var calls []*call
+	for range 40 * idShards {
+		c := tr.newCall(dst, 1)
+		id, err := c.send(func(uint32) ([]byte, error) { return []byte{0}, nil })
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, id, uint32(1))
+		require.LessOrEqual(t, id, uint32(1<<31-1))
+		require.False(t, seen[id], "id %d twice in flight", id)
+		seen[id] = true
+		shards[id%idShards]++
+		calls = append(calls, c)
+	}
+	for k, n := range shards {
+		assert.Equal(t, 40, n, "shard %d", k) // new ids take the shards in turn
+	}
+	s := tr.socks[0]
+	first, second := calls[0].ids[0], calls[1].ids[0]
+	sh := s.shard(second)
+	sh.mu.Lock()
+	sh.ids[second] = slot{c: calls[1], answered: true}
+	sh.mu.Unlock()
+	for _, c := range calls {
+		c.finish()
+	}
+	retired := func(id uint32) (answered, known bool) {
+		sh := s.shard(id)
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+		answered, known = sh.retired[id]
+		return answered, known
+	}
+	a1, known1 := retired(first)
+	a2, known2 := retired(second)
+	assert.True(t, known1 && known2)
+	assert.False(t, a1, "never answered: a reply now is late")
+	assert.True(t, a2, "answered: a reply now is a duplicate")
+}
