@@ -93,7 +93,7 @@ func (p *Poller) exchange(ctx context.Context, s *session, req request) (*respon
 			p.st.retries.Add(1)
 		}
 		now := time.Now()
-		id, err := c.send(encode)
+		id, err := c.send(encode, now)
 		if encodeErr != nil {
 			return nil, encodeErr
 		}

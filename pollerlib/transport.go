@@ -184,8 +184,9 @@ func (t *transport) newCall(dst netip.AddrPort, attempts int) *call {
 	return c
 }
 
-// send allocates a request-id, encodes the request with it and sends it.
-func (c *call) send(encode func(id uint32) ([]byte, error)) (uint32, error) {
+// send allocates a request-id, encodes the request with it and sends it;
+// now is the exchange's clock reading for the attempt.
+func (c *call) send(encode func(id uint32) ([]byte, error), now time.Time) (uint32, error) {
 	if len(c.ids) == c.limit {
 		return 0, errors.New("pollerlib: internal: more attempts than the call allows")
 	}
@@ -206,7 +207,7 @@ func (c *call) send(encode func(id uint32) ([]byte, error)) (uint32, error) {
 		return id, err
 	}
 	s.st.requests.Add(1)
-	if time.Now().UnixNano()-s.readAt.Load() > int64(demuxBehind) {
+	if now.UnixNano()-s.readAt.Load() > int64(demuxBehind) {
 		s.help()
 	}
 	return id, nil
@@ -217,8 +218,7 @@ func (c *call) send(encode func(id uint32) ([]byte, error)) (uint32, error) {
 const demuxBehind = time.Millisecond
 
 // help reads the datagrams waiting on the socket and routes them, as the
-// demux would, unless another exchange is doing so: it returns how many
-// it took.
+// demux would, unless another exchange is doing so.
 //
 // The demux goroutine waits in Go's network poller, and the runtime looks
 // there only when a processor has nothing else to run, or when its
@@ -235,22 +235,20 @@ const demuxBehind = time.Millisecond
 // it after sending, and it always does before its timer counts a
 // timeout. One helper at a time (TryLock): a second finds it busy and
 // goes on, so helping never waits.
-func (s *udpSock) help() int {
+func (s *udpSock) help() {
 	if !s.helpMu.TryLock() {
-		return 0
+		return
 	}
 	defer s.helpMu.Unlock()
-	total := 0
 	for {
 		n, err := s.helper.poll()
 		if err != nil || n == 0 {
-			return total
+			return
 		}
 		s.deliver(s.helper, n, time.Now())
 		s.st.helped.Add(uint64(n))
-		total += n
 		if n < readBatch {
-			return total
+			return
 		}
 	}
 }

@@ -332,7 +332,7 @@ func TestRequestIDsAcrossShards(t *testing.T) {
 	var calls []*call
 	for range 40 * idShards {
 		c := tr.newCall(dst, 1)
-		id, err := c.send(func(uint32) ([]byte, error) { return []byte{0}, nil })
+		id, err := c.send(func(uint32) ([]byte, error) { return []byte{0}, nil }, time.Now())
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, id, uint32(1))
 		require.LessOrEqual(t, id, uint32(1<<31-1))
